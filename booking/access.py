@@ -1,0 +1,48 @@
+"""Who may see which appointment: one getter, used by every view that takes a reference.
+
+An appointment is visible to its patient's account, to the doctor it is with, to clinic staff
+with the permission, and to a guest whose session proved the reference *and* the email it was
+booked with. Everyone else gets a 404, so a reference's existence is never confirmed.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest
+
+from .models import Appointment, normalize_reference
+
+SESSION_KEY = "appointment_access"
+
+
+def grant_session_access(request: HttpRequest, appointment: Appointment) -> None:
+    """Let this browser session see ``appointment`` (after booking it, or proving reference + email)."""
+    granted = list(request.session.get(SESSION_KEY, []))
+    if appointment.reference not in granted:
+        granted = (granted + [appointment.reference])[-50:]
+        request.session[SESSION_KEY] = granted
+
+
+def can_view(user, appointment: Appointment, session_references: list[str] = ()) -> bool:
+    """True if ``user`` (possibly anonymous) or this session may see the appointment."""
+    if appointment.reference in session_references:
+        return True
+    if not user.is_authenticated:
+        return False
+    if user.has_perm("booking.view_appointment"):
+        return True
+    if appointment.patient_id == user.pk:
+        return True
+    doctor_page = getattr(user, "doctor_page", None) if user.is_doctor else None
+    return doctor_page is not None and appointment.doctor_id == doctor_page.pk
+
+
+def get_appointment_for_request(request: HttpRequest, reference: str, queryset=None) -> Appointment:
+    """Return the appointment if this request may see it, else raise Http404."""
+    queryset = queryset if queryset is not None else Appointment.objects.select_related("doctor")
+    try:
+        appointment = queryset.get(reference=normalize_reference(reference))
+    except Appointment.DoesNotExist:
+        raise Http404("No such appointment.") from None
+    if not can_view(request.user, appointment, request.session.get(SESSION_KEY, [])):
+        raise Http404("No such appointment.")
+    return appointment

@@ -1,0 +1,99 @@
+"""Free slots: working hours − time off − held appointments − the past (and minimum notice).
+
+:func:`free_slots` is pure: it takes plain values and returns plain values, so it can be tested
+table-style without a database. :mod:`booking.schedules` gathers a doctor's data and calls it.
+
+Working hours are *wall-clock* times in the clinic's zone: a doctor who works 09:00–12:00 does so
+on a daylight-saving change day too. Slots are laid out on the wall clock, converted to UTC, and
+any start that does not exist locally (the hour skipped when clocks go forward) is dropped. On the
+day clocks go back, a wall-clock time that occurs twice is offered once, at its first occurrence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True, order=True)
+class WeeklyHours:
+    """One working interval: ``weekday`` 0 = Monday, ``start``/``end`` local wall-clock times."""
+
+    weekday: int
+    start: time
+    end: time
+
+
+@dataclass(frozen=True, order=True)
+class Slot:
+    """A bookable slot as an aware UTC [start, end)."""
+
+    start: datetime
+    end: datetime
+
+    def local_start(self, tz: ZoneInfo) -> datetime:
+        return self.start.astimezone(tz)
+
+
+Interval = tuple[datetime, datetime]
+
+
+def _exists_locally(naive: datetime, tz: ZoneInfo) -> bool:
+    """False for wall-clock times inside a spring-forward gap (they round-trip to another time)."""
+    aware = naive.replace(tzinfo=tz)
+    return aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) == naive
+
+
+def _overlaps(start: datetime, end: datetime, intervals: list[Interval]) -> bool:
+    return any(start < b_end and b_start < end for b_start, b_end in intervals)
+
+
+def free_slots(
+    *,
+    hours: Iterable[WeeklyHours],
+    blocked: Iterable[Interval],
+    first_day: date,
+    last_day: date,
+    slot_length: timedelta,
+    tz: ZoneInfo,
+    earliest: datetime,
+) -> list[Slot]:
+    """Return the free slots between ``first_day`` and ``last_day`` (local dates, inclusive).
+
+    ``blocked`` holds aware intervals that no slot may overlap: time off and the slots held by
+    active appointments. ``earliest`` is "now + minimum notice": slots starting before it are
+    dropped. The result is sorted and free of duplicates even if working intervals overlap.
+    """
+    if slot_length <= timedelta(0):
+        raise ValueError("slot_length must be positive")
+    by_weekday: dict[int, list[WeeklyHours]] = {}
+    for interval in hours:
+        by_weekday.setdefault(interval.weekday, []).append(interval)
+    blocked_list = [(start.astimezone(UTC), end.astimezone(UTC)) for start, end in blocked]
+    earliest = earliest.astimezone(UTC)
+
+    found: set[Slot] = set()
+    day = first_day
+    while day <= last_day:
+        for interval in by_weekday.get(day.weekday(), ()):
+            wall = datetime.combine(day, interval.start)
+            wall_end = datetime.combine(day, interval.end)
+            while wall + slot_length <= wall_end:
+                if _exists_locally(wall, tz):
+                    start = wall.replace(tzinfo=tz).astimezone(UTC)
+                    end = start + slot_length
+                    if start >= earliest and not _overlaps(start, end, blocked_list):
+                        found.add(Slot(start, end))
+                wall += slot_length
+        day += timedelta(days=1)
+    return sorted(found)
+
+
+def group_by_local_day(slots: Iterable[Slot], tz: ZoneInfo) -> list[tuple[date, list[Slot]]]:
+    """Group sorted slots by their local date, keeping order: what a day-by-day picker shows."""
+    days: dict[date, list[Slot]] = {}
+    for slot in slots:
+        days.setdefault(slot.local_start(tz).date(), []).append(slot)
+    return list(days.items())

@@ -1,0 +1,143 @@
+"""Patient-facing booking views. Pages in ``home`` route here; rules live in ``booking.services``."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+
+from . import ratelimit
+from .access import get_appointment_for_request, grant_session_access
+from .availability import Slot, group_by_local_day
+from .forms import BookingForm, FindAppointmentForm
+from .models import Appointment, clinic_zone
+from .schedules import booking_window, doctor_free_slots
+from .services import BookingError, book_appointment
+
+DAYS_PER_PAGE = 7
+
+
+def upcoming_days_for_doctor(doctor, *, days_with_slots: int = 3) -> list[tuple[date, list[Slot]]]:
+    """The next few local days on which the doctor has free slots (for the doctor's page)."""
+    first, last = booking_window()
+    days = group_by_local_day(doctor_free_slots(doctor, first, last), clinic_zone())
+    return days[:days_with_slots]
+
+
+def _parse_from(raw: str | None, first: date, last: date) -> date:
+    try:
+        start = date.fromisoformat(raw) if raw else first
+    except ValueError:
+        start = first
+    return min(max(start, first), last)
+
+
+def _initial_for(user) -> dict:
+    if not user.is_authenticated:
+        return {}
+    return {"full_name": user.get_full_name(), "email": user.email, "mobile": user.mobile}
+
+
+def book_with_doctor(request: HttpRequest, doctor) -> HttpResponse:
+    """GET: a week of free slots and the form. POST: book through the service, then confirm."""
+    first, last = booking_window()
+    page_start = _parse_from(request.GET.get("from") or request.POST.get("from"), first, last)
+    page_end = min(page_start + timedelta(days=DAYS_PER_PAGE - 1), last)
+    status = 200
+    form_kwargs = {"offers_online": doctor.offers_online}
+
+    if request.method == "POST":
+        form = BookingForm(request.POST, **form_kwargs)
+        if form.is_valid():
+            patient = request.user if request.user.is_authenticated and request.user.is_patient else None
+            try:
+                appointment = book_appointment(
+                    doctor_id=doctor.pk, starts_at=form.cleaned_data["slot"], details=form.details(), patient=patient
+                )
+            except BookingError as exc:
+                form.add_error("slot", exc.message)
+                status = 409
+            else:
+                grant_session_access(request, appointment)
+                return redirect(doctor.url + doctor.reverse_subpage("book_confirmed", args=[appointment.reference]))
+        else:
+            status = 400
+    else:
+        form = BookingForm(initial=_initial_for(request.user), **form_kwargs)
+
+    tz = clinic_zone()
+    days = group_by_local_day(doctor_free_slots(doctor, page_start, page_end), tz)
+    selected = request.POST.get("slot", "")
+    context = {
+        "page": doctor,
+        "self": doctor,
+        "form": form,
+        "days": days,
+        "selected_slot": selected,
+        "page_start": page_start,
+        "page_end": page_end,
+        "previous_from": page_start - timedelta(days=DAYS_PER_PAGE) if page_start > first else None,
+        "next_from": page_end + timedelta(days=1) if page_end < last else None,
+        "clinic_tz": tz,
+    }
+    return TemplateResponse(request, "booking/book.html", context, status=status)
+
+
+def booking_confirmed(request: HttpRequest, doctor, reference: str) -> HttpResponse:
+    """The confirmation shown right after booking; only to whoever may see the appointment."""
+    appointment = get_appointment_for_request(request, reference)
+    if appointment.doctor_id != doctor.pk:
+        raise Http404("No such appointment.")
+    return TemplateResponse(request, "booking/confirmed.html", {"page": doctor, "appointment": appointment})
+
+
+@never_cache
+def find_appointment(request: HttpRequest) -> HttpResponse:
+    """A guest proves reference + email; a match opens the appointment for this session."""
+    form = FindAppointmentForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if not ratelimit.hit(f"find:{ratelimit.client_ip(request)}", limit=10, window_seconds=600):
+            form.add_error(None, "Too many attempts. Please wait ten minutes and try again.")
+            status = 429
+        elif form.is_valid():
+            appointment = Appointment.objects.filter(
+                reference=form.cleaned_data["reference"], email__iexact=form.cleaned_data["email"]
+            ).first()
+            if appointment is not None:
+                grant_session_access(request, appointment)
+                return redirect("booking:appointment", reference=appointment.reference)
+            # One message for a wrong reference and a wrong email: neither is confirmed.
+            form.add_error(None, "No appointment matches that reference and email. Check both and try again.")
+            status = 404
+        else:
+            status = 400
+    return TemplateResponse(request, "booking/find.html", {"form": form}, status=status)
+
+
+@never_cache
+def appointment_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    appointment = get_appointment_for_request(
+        request, reference, Appointment.objects.select_related("doctor", "doctor__photo")
+    )
+    return TemplateResponse(request, "booking/appointment_detail.html", {"appointment": appointment})
+
+
+@never_cache
+@login_required
+def my_appointments(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's own appointments, upcoming first."""
+    now = timezone.now()
+    mine = Appointment.objects.for_patient(request.user).select_related("doctor")
+    context = {
+        "upcoming": mine.filter(ends_at__gte=now).order_by("starts_at"),
+        "past": mine.filter(ends_at__lt=now).order_by("-starts_at")[:50],
+    }
+    return TemplateResponse(request, "booking/me.html", context)
+
+

@@ -1,0 +1,349 @@
+"""The site's pages: home, free-form pages, specializations and doctors, plus clinic settings.
+
+Page types are constrained with ``parent_page_types``/``subpage_types`` so the tree stays
+Home → {Standard, Specializations → Specialization, Doctors → Doctor}. Booking rules do not live
+here: ``DoctorPage``'s ``book/`` routes only hand over to ``booking.views``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Prefetch, Q
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from modelcluster.fields import ParentalKey
+from wagtail import blocks
+from wagtail.admin.panels import (
+    FieldPanel,
+    FieldRowPanel,
+    InlinePanel,
+    MultiFieldPanel,
+    MultipleChooserPanel,
+    PageChooserPanel,
+)
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path
+from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+from wagtail.fields import RichTextField, StreamField
+from wagtail.models import Orderable, Page, PageManager
+from wagtail.query import PageQuerySet
+from wagtail.search import index
+
+from portal.phones import normalize_phone, validate_phone
+
+from .blocks import BodyBlock
+
+DOCTORS_PER_PAGE = 12
+
+
+@register_setting(icon="site")
+class ClinicSettings(BaseSiteSetting):
+    """The clinic's public details: shown in the header and footer, emails and letterheads."""
+
+    name = models.CharField(max_length=120, default="Riverside Clinic")
+    tagline = models.CharField(max_length=200, blank=True)
+    address = models.TextField(blank=True, help_text="Postal address, one line per row.")
+    phone = models.CharField(max_length=32, blank=True, validators=[validate_phone])
+    email = models.EmailField(blank=True)
+    opening_hours = models.TextField(blank=True, help_text="One line per row, e.g. 'Mon–Fri 08:00–18:00'.")
+
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("tagline"),
+        FieldPanel("address"),
+        FieldRowPanel([FieldPanel("phone"), FieldPanel("email")]),
+        FieldPanel("opening_hours"),
+    ]
+
+    class Meta:
+        verbose_name = "clinic settings"
+
+    def clean(self):
+        super().clean()
+        if self.phone:
+            self.phone = normalize_phone(self.phone)
+
+    @property
+    def address_lines(self) -> list[str]:
+        return [line for line in self.address.splitlines() if line.strip()]
+
+    @property
+    def opening_hours_lines(self) -> list[str]:
+        return [line for line in self.opening_hours.splitlines() if line.strip()]
+
+
+class HomePage(Page):
+    hero_title = models.CharField(max_length=120, default="Care that fits your day")
+    hero_text = models.TextField(blank=True)
+    hero_image = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    hero_cta_text = models.CharField("call to action", max_length=60, default="Find a doctor")
+    intro = RichTextField(blank=True, features=["bold", "italic", "link"])
+
+    content_panels = Page.content_panels + [
+        MultiFieldPanel(
+            [FieldPanel("hero_title"), FieldPanel("hero_text"), FieldPanel("hero_image"), FieldPanel("hero_cta_text")],
+            heading="Hero",
+        ),
+        FieldPanel("intro"),
+        InlinePanel("featured_specializations", label="Featured specializations", max_num=8),
+        InlinePanel("featured_doctors", label="Featured doctors", max_num=8),
+    ]
+
+    parent_page_types = ["wagtailcore.Page"]
+    max_count = 1
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["specializations"] = [
+            item.page.specific
+            for item in self.featured_specializations.select_related("page").all()
+            if item.page.live
+        ]
+        doctor_ids = [item.page_id for item in self.featured_doctors.all()]
+        doctors = {d.pk: d for d in DoctorPage.objects.live().filter(pk__in=doctor_ids).with_cards()}
+        context["doctors"] = [doctors[pk] for pk in doctor_ids if pk in doctors]
+        context["doctor_index"] = DoctorIndexPage.objects.live().first()
+        return context
+
+
+class HomePageFeaturedSpecialization(Orderable):
+    home = ParentalKey(HomePage, on_delete=models.CASCADE, related_name="featured_specializations")
+    page = models.ForeignKey("home.SpecializationPage", on_delete=models.CASCADE, related_name="+")
+
+    panels = [PageChooserPanel("page", "home.SpecializationPage")]
+
+
+class HomePageFeaturedDoctor(Orderable):
+    home = ParentalKey(HomePage, on_delete=models.CASCADE, related_name="featured_doctors")
+    page = models.ForeignKey("home.DoctorPage", on_delete=models.CASCADE, related_name="+")
+
+    panels = [PageChooserPanel("page", "home.DoctorPage")]
+
+
+class StandardPage(Page):
+    """About, contact, services: an intro and a free-form body."""
+
+    intro = models.TextField(blank=True)
+    body = StreamField(BodyBlock(), blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("body")]
+    search_fields = Page.search_fields + [index.SearchField("intro"), index.SearchField("body")]
+    parent_page_types = ["home.HomePage", "home.StandardPage"]
+    subpage_types = ["home.StandardPage"]
+
+
+class SpecializationIndexPage(Page):
+    intro = RichTextField(blank=True, features=["bold", "italic", "link"])
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+    parent_page_types = ["home.HomePage"]
+    subpage_types = ["home.SpecializationPage"]
+    max_count = 1
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["specializations"] = (
+            SpecializationPage.objects.child_of(self).live().select_related("image").order_by("title")
+        )
+        return context
+
+
+class SpecializationPage(Page):
+    summary = models.CharField(max_length=250, help_text="One sentence shown on cards and in search results.")
+    description = RichTextField(blank=True)
+    image = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    conditions = StreamField(
+        [("condition", blocks.CharBlock(max_length=120, label="Condition"))],
+        blank=True,
+        help_text="Conditions treated, one per row.",
+    )
+
+    content_panels = Page.content_panels + [
+        FieldPanel("summary"),
+        FieldPanel("image"),
+        FieldPanel("description"),
+        FieldPanel("conditions"),
+    ]
+    search_fields = Page.search_fields + [index.SearchField("summary"), index.SearchField("description")]
+    parent_page_types = ["home.SpecializationIndexPage"]
+    subpage_types: list[str] = []
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["doctors"] = DoctorPage.objects.live().filter(specialization_links__specialization=self).with_cards()
+        context["doctor_index"] = DoctorIndexPage.objects.live().first()
+        return context
+
+
+class DoctorIndexPage(Page):
+    """Lists doctors, filtered by specialization (``?specialization=<slug>``) and name (``?q=``)."""
+
+    intro = RichTextField(blank=True, features=["bold", "italic", "link"])
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+    parent_page_types = ["home.HomePage"]
+    subpage_types = ["home.DoctorPage"]
+    max_count = 1
+
+    def filtered_doctors(self, specialization: SpecializationPage | None, query: str):
+        doctors = DoctorPage.objects.child_of(self).live()
+        if specialization is not None:
+            doctors = doctors.filter(specialization_links__specialization=specialization)
+        for word in query.split()[:5]:
+            doctors = doctors.filter(Q(title__icontains=word) | Q(languages__icontains=word))
+        return doctors.distinct().order_by("title").with_cards()
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        query = request.GET.get("q", "").strip()[:100]
+        specializations = list(SpecializationPage.objects.live().order_by("title").only("id", "title", "slug"))
+        slug = request.GET.get("specialization", "")
+        selected = next((s for s in specializations if s.slug == slug), None)
+        paginator = Paginator(self.filtered_doctors(selected, query), DOCTORS_PER_PAGE)
+        try:
+            doctors = paginator.page(request.GET.get("page", 1))
+        except PageNotAnInteger:
+            doctors = paginator.page(1)
+        except EmptyPage:
+            doctors = paginator.page(paginator.num_pages)
+        context.update(
+            doctors=doctors,
+            query=query,
+            specializations=specializations,
+            selected_specialization=selected,
+        )
+        return context
+
+
+class DoctorPageQuerySet(PageQuerySet):
+    def with_cards(self):
+        """Prefetch everything a doctor card shows: a fixed number of queries whatever the count."""
+        return self.select_related("photo").prefetch_related(
+            Prefetch(
+                "specialization_links",
+                queryset=DoctorSpecialization.objects.select_related("specialization").order_by("sort_order"),
+            )
+        )
+
+
+class DoctorPage(RoutablePageMixin, Page):
+    """A doctor's public profile; its ``book/`` sub-route is where patients book."""
+
+    photo = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    job_title = models.CharField(max_length=120, blank=True, help_text="e.g. 'Consultant cardiologist'.")
+    biography = RichTextField(blank=True)
+    qualifications = models.TextField(blank=True, help_text="One per line, e.g. 'MBBS, University of Leeds'.")
+    languages = models.CharField(max_length=200, blank=True, help_text="Comma-separated, e.g. 'English, Urdu'.")
+    address = models.TextField(blank=True, help_text="Where the doctor sees patients, if not the main clinic.")
+    phone = models.CharField(max_length=32, blank=True, validators=[validate_phone])
+    consultation_fee = models.DecimalField(
+        max_digits=8, decimal_places=2, default=Decimal("0.00"), validators=[MinValueValidator(Decimal("0"))]
+    )
+    slot_minutes = models.PositiveSmallIntegerField(
+        "slot length (minutes)",
+        default=30,
+        validators=[MinValueValidator(5), MaxValueValidator(240)],
+        help_text="Length of one appointment.",
+    )
+    offers_online = models.BooleanField("offers online consultations", default=False)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="doctor_page",
+        help_text="The doctor's own account, which sees this doctor's appointments.",
+    )
+
+    content_panels = Page.content_panels + [
+        FieldPanel("job_title"),
+        FieldPanel("photo"),
+        MultipleChooserPanel(
+            "specialization_links", label="Specializations", chooser_field_name="specialization", min_num=1
+        ),
+        FieldPanel("biography"),
+        FieldPanel("qualifications"),
+        FieldPanel("languages"),
+        MultiFieldPanel([FieldPanel("address"), FieldPanel("phone")], heading="Contact"),
+        MultiFieldPanel(
+            [
+                FieldRowPanel([FieldPanel("consultation_fee"), FieldPanel("slot_minutes")]),
+                FieldPanel("offers_online"),
+                FieldPanel("user"),
+            ],
+            heading="Appointments",
+        ),
+        InlinePanel("working_hours", label="Weekly working hours", heading="Working hours"),
+        InlinePanel("time_off", label="Time off", heading="Time off"),
+    ]
+    search_fields = Page.search_fields + [index.SearchField("biography"), index.AutocompleteField("title")]
+    parent_page_types = ["home.DoctorIndexPage"]
+    subpage_types: list[str] = []
+
+    objects = PageManager.from_queryset(DoctorPageQuerySet)()
+
+    class Meta:
+        verbose_name = "doctor"
+
+    def clean(self):
+        super().clean()
+        if self.phone:
+            self.phone = normalize_phone(self.phone)
+        if self.user_id and self.user.role != self.user.Role.DOCTOR:
+            raise ValidationError({"user": "Only an account with the doctor role can be linked to a doctor page."})
+
+    @property
+    def specializations(self) -> list[SpecializationPage]:
+        return [link.specialization for link in self.specialization_links.all()]
+
+    @property
+    def language_list(self) -> list[str]:
+        return [lang.strip() for lang in self.languages.split(",") if lang.strip()]
+
+    @property
+    def qualification_list(self) -> list[str]:
+        return [line for line in self.qualifications.splitlines() if line.strip()]
+
+    def get_context(self, request, *args, **kwargs):
+        from booking.views import upcoming_days_for_doctor
+
+        context = super().get_context(request, *args, **kwargs)
+        context["next_days"] = upcoming_days_for_doctor(self, days_with_slots=3)
+        return context
+
+    @path("book/", name="book")
+    @method_decorator(never_cache)
+    def book(self, request):
+        from booking.views import book_with_doctor
+
+        return book_with_doctor(request, self)
+
+    @path("book/confirmed/<str:reference>/", name="book_confirmed")
+    @method_decorator(never_cache)
+    def book_confirmed(self, request, reference):
+        from booking.views import booking_confirmed
+
+        return booking_confirmed(request, self, reference)
+
+
+class DoctorSpecialization(Orderable):
+    doctor = ParentalKey(DoctorPage, on_delete=models.CASCADE, related_name="specialization_links")
+    specialization = models.ForeignKey(SpecializationPage, on_delete=models.CASCADE, related_name="doctor_links")
+
+    panels = [PageChooserPanel("specialization", "home.SpecializationPage")]
+
+    class Meta(Orderable.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["doctor", "specialization"], name="unique_doctor_specialization")
+        ]

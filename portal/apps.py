@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class PortalConfig(AppConfig):
+    name = "portal"
+    verbose_name = "Portal"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from .roles import ensure_role_groups
+
+        # Groups and their permissions are data the code relies on: (re)create them after
+        # every migrate so a fresh database and an upgraded one end up the same.
+        post_migrate.connect(ensure_role_groups, sender=self)

@@ -191,10 +191,11 @@ class Appointment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["doctor", "starts_at", "holds_slot"], name="one_active_appointment_per_slot"),
             models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="appointment_ends_after_start"),
-            # holds_slot is TRUE exactly while the status is active, NULL otherwise.
+            # holds_slot is TRUE exactly while the status is active, NULL otherwise. The explicit
+            # isnull=False matters: a CHECK passes when it evaluates to NULL, and "NULL = TRUE" is NULL.
             models.CheckConstraint(
                 condition=(
-                    Q(status__in=["pending_payment", "pending", "confirmed"], holds_slot=True)
+                    Q(status__in=["pending_payment", "pending", "confirmed"], holds_slot__isnull=False, holds_slot=True)
                     | (~Q(status__in=["pending_payment", "pending", "confirmed"]) & Q(holds_slot__isnull=True))
                 ),
                 name="holds_slot_matches_status",

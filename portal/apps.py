@@ -11,5 +11,6 @@ class PortalConfig(AppConfig):
         from .roles import ensure_role_groups
 
         # Groups and their permissions are data the code relies on: (re)create them after
-        # every migrate so a fresh database and an upgraded one end up the same.
-        post_migrate.connect(ensure_role_groups, sender=self)
+        # every migrate so a fresh database and an upgraded one end up the same. Permissions of
+        # every app exist only once the last app's post_migrate has run, so wait for that one.
+        post_migrate.connect(ensure_role_groups)

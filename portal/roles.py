@@ -34,6 +34,12 @@ def _permissions(pairs):
 
 def ensure_role_groups(**kwargs) -> None:
     """Create the three role groups and give staff their permissions; safe to call repeatedly."""
+    from django.apps import apps
+
+    app_config = kwargs.get("app_config")
+    last_with_models = [config for config in apps.get_app_configs() if config.models_module is not None][-1]
+    if app_config is not None and app_config is not last_with_models:
+        return
     from wagtail.models import GroupPagePermission, Page
 
     Group.objects.get_or_create(name=PATIENTS)

@@ -1,0 +1,58 @@
+# One-command set-up: `make run` serves the demo site, `make test` runs the whole suite.
+# Both create .venv and install what they need, so a fresh clone with Python 3.11 is enough.
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run serve worker test test-mariadb lint format check bench clean mysql-driver
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Stamp files: reinstall only when the requirement files change.
+$(VENV)/.installed: requirements.txt | $(VENV)/bin/python
+	$(PIP) install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(PIP) install -q -r requirements-dev.txt
+	touch $@ $(VENV)/.installed
+
+# The MySQL driver needs the MariaDB/MySQL client headers to build, so it is installed only
+# when DATABASE_URL points at MySQL/MariaDB; the SQLite default never needs it.
+mysql-driver:
+	@case "$$DATABASE_URL" in mysql://*) $(PIP) install -q -r requirements-mysql.txt ;; esac
+
+var:
+	mkdir -p var/static
+
+run: $(VENV)/.installed var mysql-driver
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: $(VENV)/.installed-dev var mysql-driver
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-mariadb:
+	DATABASE_URL=mysql://root@127.0.0.1:3306/clinic $(MAKE) test
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+check: $(VENV)/.installed-dev
+	$(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=portal.settings.production SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
+		ALLOWED_HOSTS=clinic.example $(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,134 @@
+"""Nobody sees an appointment they have no right to: every URL that takes a reference."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from booking.services import PatientDetails, book_appointment
+
+from .factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def alices_appointment(doctor, patient, free_slot):
+    return book_appointment(
+        doctor_id=doctor.pk,
+        starts_at=free_slot(doctor).start,
+        details=PatientDetails(full_name="Alice Tester", email=patient.email, mobile="+447700900123"),
+        patient=patient,
+    )
+
+
+@pytest.fixture
+def guest_appointment(doctor, free_slot):
+    return book_appointment(
+        doctor_id=doctor.pk,
+        starts_at=free_slot(doctor, 1).start,
+        details=PatientDetails(full_name="Gus Guest", email="gus@example.com", mobile="+447700900123"),
+    )
+
+
+def urls_for(appointment) -> list[str]:
+    return [
+        reverse("booking:appointment", args=[appointment.reference]),
+        appointment.doctor.url + f"book/confirmed/{appointment.reference}/",
+    ]
+
+
+def test_anonymous_gets_404_everywhere(client, alices_appointment, guest_appointment):
+    for appointment in (alices_appointment, guest_appointment):
+        for url in urls_for(appointment):
+            response = client.get(url)
+            assert response.status_code == 404, url
+            assert appointment.full_name not in response.content.decode()
+
+
+def test_other_patient_gets_404(client, alices_appointment, other_patient):
+    client.login(email=other_patient.email, password=PASSWORD)
+    for url in urls_for(alices_appointment):
+        assert client.get(url).status_code == 404
+
+
+def test_owner_patient_sees_it(client, alices_appointment, patient):
+    client.login(email=patient.email, password=PASSWORD)
+    for url in urls_for(alices_appointment):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert alices_appointment.reference in response.content.decode()
+
+
+def test_its_doctor_sees_it_and_another_doctor_does_not(client, alices_appointment, doctor_user, other_doctor):
+    client.login(email=doctor_user.email, password=PASSWORD)
+    assert client.get(urls_for(alices_appointment)[0]).status_code == 200
+    client.logout()
+    client.login(email=other_doctor.user.email, password=PASSWORD)
+    assert client.get(urls_for(alices_appointment)[0]).status_code == 404
+
+
+def test_staff_sees_it(client, alices_appointment, staff_user):
+    client.login(email=staff_user.email, password=PASSWORD)
+    assert client.get(urls_for(alices_appointment)[0]).status_code == 200
+
+
+def test_unknown_reference_is_404(client, patient):
+    client.login(email=patient.email, password=PASSWORD)
+    assert client.get(reverse("booking:appointment", args=["00000-00000"])).status_code == 404
+    assert client.get(reverse("booking:appointment", args=["'; drop table--"])).status_code == 404
+
+
+def test_guest_lookup_needs_the_matching_email(client, guest_appointment):
+    url = reverse("booking:find")
+    detail = reverse("booking:appointment", args=[guest_appointment.reference])
+
+    wrong = client.post(url, {"reference": guest_appointment.reference, "email": "mallory@example.com"})
+    assert wrong.status_code == 404
+    assert "No appointment matches" in wrong.content.decode()
+    assert client.get(detail).status_code == 404
+
+    right = client.post(url, {"reference": guest_appointment.reference.lower(), "email": "GUS@example.com"})
+    assert right.status_code == 302
+    assert right["Location"] == detail
+    assert client.get(detail).status_code == 200
+
+
+def test_guest_lookup_message_does_not_reveal_whether_the_reference_exists(client, guest_appointment):
+    url = reverse("booking:find")
+    unknown = client.post(url, {"reference": "00000-00000", "email": "gus@example.com"})
+    known = client.post(url, {"reference": guest_appointment.reference, "email": "other@example.com"})
+    assert unknown.status_code == known.status_code == 404
+
+
+def test_guest_lookup_is_rate_limited(client, guest_appointment):
+    url = reverse("booking:find")
+    for _ in range(10):
+        client.post(url, {"reference": "00000-00000", "email": "x@example.com"})
+    blocked = client.post(url, {"reference": guest_appointment.reference, "email": "gus@example.com"})
+    assert blocked.status_code == 429
+
+
+def test_me_requires_login_and_lists_only_own(client, alices_appointment, guest_appointment, patient, other_patient):
+    assert client.get(reverse("booking:me")).status_code == 302
+    client.login(email=other_patient.email, password=PASSWORD)
+    page = client.get(reverse("booking:me")).content.decode()
+    assert alices_appointment.reference not in page
+    client.logout()
+    client.login(email=patient.email, password=PASSWORD)
+    page = client.get(reverse("booking:me")).content.decode()
+    assert alices_appointment.reference in page
+    assert guest_appointment.reference not in page
+
+
+def test_references_are_not_sequential(doctor, free_slot):
+    refs = [
+        book_appointment(
+            doctor_id=doctor.pk,
+            starts_at=free_slot(doctor, 0).start,
+            details=PatientDetails(full_name=f"P {i}", email=f"p{i}@example.com", mobile="+447700900123"),
+        ).reference
+        for i in range(3)
+    ]
+    assert len(set(refs)) == 3
+    assert all(len(ref) == 11 and ref[5] == "-" for ref in refs)

@@ -1,0 +1,163 @@
+"""Booking through the doctor page's ``book/`` route with the Django test client."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from booking.models import Appointment, TimeOff, clinic_zone
+
+from .factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def book_url(doctor) -> str:
+    return doctor.url + "book/"
+
+
+def form_data(slot, **overrides) -> dict:
+    data = {
+        "slot": slot.start.isoformat(),
+        "full_name": "Grace Hopper",
+        "email": "Grace@Example.com",
+        "mobile": "07700 900456",
+        "reason": "Chest pain when climbing stairs",
+        "mode": "in_person",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_book_page_lists_free_slots(client, doctor, free_slot):
+    slot = free_slot(doctor)
+    response = client.get(book_url(doctor))
+    assert response.status_code == 200
+    assert slot.start.isoformat() in response.content.decode()
+    assert "no-cache" in response["Cache-Control"] or "private" in response["Cache-Control"]
+
+
+def test_guest_books_a_slot_and_sees_the_confirmation(client, doctor, free_slot):
+    slot = free_slot(doctor)
+    response = client.post(book_url(doctor), form_data(slot))
+    appointment = Appointment.objects.get()
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"book/confirmed/{appointment.reference}/")
+    assert appointment.patient is None
+    assert appointment.email == "grace@example.com"
+    assert appointment.mobile == "+447700900456"
+    assert appointment.starts_at == slot.start
+    assert appointment.ends_at == slot.start + timedelta(minutes=doctor.slot_minutes)
+    assert appointment.status == Appointment.Status.PENDING
+    assert appointment.holds_slot is True
+    assert appointment.events.get().to_status == Appointment.Status.PENDING
+
+    confirmation = client.get(response["Location"])
+    assert confirmation.status_code == 200
+    assert appointment.reference in confirmation.content.decode()
+
+
+def test_signed_in_patient_has_details_prefilled_and_owns_the_booking(client, doctor, patient, free_slot):
+    client.login(email=patient.email, password=PASSWORD)
+    page = client.get(book_url(doctor)).content.decode()
+    assert patient.email in page
+    slot = free_slot(doctor)
+    client.post(book_url(doctor), form_data(slot, email=patient.email))
+    assert Appointment.objects.get().patient == patient
+
+
+def test_taken_slot_is_refused_with_a_clear_message(client, doctor, free_slot):
+    slot = free_slot(doctor)
+    client.post(book_url(doctor), form_data(slot))
+    response = client.post(book_url(doctor), form_data(slot, email="someone.else@example.com"))
+    assert response.status_code == 409
+    assert "not available" in response.content.decode()
+    assert Appointment.objects.count() == 1
+
+
+def test_past_slot_is_refused(client, doctor):
+    past = timezone.localtime(timezone.now(), clinic_zone()).replace(hour=9, minute=0, second=0, microsecond=0)
+    past -= timedelta(days=1)
+    response = client.post(book_url(doctor), form_data(type("S", (), {"start": past})()))
+    assert response.status_code == 409
+    assert "past" in response.content.decode()
+    assert not Appointment.objects.exists()
+
+
+def test_slot_outside_working_hours_is_refused(client, doctor, free_slot):
+    slot = free_slot(doctor)
+    night = slot.start.astimezone(clinic_zone()).replace(hour=22, minute=0)
+    response = client.post(book_url(doctor), form_data(type("S", (), {"start": night})()))
+    assert response.status_code == 409
+    assert not Appointment.objects.exists()
+
+
+def test_slot_not_aligned_to_the_grid_is_refused(client, doctor, free_slot):
+    slot = free_slot(doctor)
+    tampered = slot.start + timedelta(minutes=7)
+    response = client.post(book_url(doctor), form_data(type("S", (), {"start": tampered})()))
+    assert response.status_code == 409
+    assert not Appointment.objects.exists()
+
+
+def test_slot_in_time_off_is_refused(client, doctor, free_slot):
+    slot = free_slot(doctor)
+    day = slot.start.astimezone(clinic_zone()).date()
+    TimeOff.objects.create(doctor=doctor, start_date=day, end_date=day, reason="Conference")
+    response = client.post(book_url(doctor), form_data(slot))
+    assert response.status_code == 409
+    assert not Appointment.objects.exists()
+    assert slot.start.isoformat() not in client.get(book_url(doctor)).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("slot", "", "Pick a time from the list."),
+        ("slot", "not-a-date", "Pick a time from the list."),
+        ("slot", "2030-01-01T09:00:00", "Pick a time from the list."),  # naive: no zone
+        ("full_name", "", "This field is required."),
+        ("email", "not-an-email", "Enter a valid email address."),
+        ("mobile", "12", "phone number"),
+        ("mobile", "+44 1234", "phone number"),
+        ("mode", "teleport", "Select a valid choice."),
+        ("reason", "x" * 1001, "at most 1000 characters"),
+    ],
+)
+def test_invalid_input_gets_a_field_message_and_saves_nothing(client, doctor, free_slot, field, value, message):
+    slot = free_slot(doctor)
+    response = client.post(book_url(doctor), form_data(slot, **{field: value}))
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Appointment.objects.exists()
+
+
+def test_online_mode_refused_for_a_doctor_who_only_sees_people_in_person(client, site_tree, free_slot):
+    from .factories import make_doctor
+
+    doctor = make_doctor(site_tree["doctors"], "Dr In Person", offers_online=False)
+    response = client.post(book_url(doctor), form_data(free_slot(doctor), mode="online"))
+    assert response.status_code == 400
+    assert not Appointment.objects.exists()
+
+
+def test_unpublished_doctor_cannot_be_booked(client, doctor, free_slot):
+    slot = free_slot(doctor)
+    url = book_url(doctor)
+    doctor.unpublish()
+    assert client.get(url).status_code == 404
+    assert client.post(url, form_data(slot)).status_code == 404
+    assert not Appointment.objects.exists()
+
+
+def test_unknown_doctor_and_unknown_pages_are_404(client, doctor):
+    assert client.get("/doctors/no-such-doctor/book/").status_code == 404
+    assert client.get(doctor.url + "book/nonsense/").status_code == 404
+    assert client.get(doctor.url + "book/confirmed/ZZZZZ-ZZZZZ/").status_code == 404
+
+
+def test_week_navigation_ignores_nonsense_dates(client, doctor):
+    for value in ("garbage", "1999-01-01", "2999-01-01"):
+        assert client.get(book_url(doctor), {"from": value}).status_code == 200

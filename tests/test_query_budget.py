@@ -1,0 +1,61 @@
+"""Pages issue a bounded number of SQL queries, whatever the number of doctors or appointments."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from booking.services import PatientDetails, book_appointment
+
+from .factories import make_doctor
+
+pytestmark = pytest.mark.django_db
+
+
+def count_queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(ctx.captured_queries)
+
+
+def add_doctors(site_tree, n: int) -> None:
+    for i in range(n):
+        make_doctor(site_tree["doctors"], f"Dr Extra {i}", specialization=site_tree["cardiology"])
+
+
+def fill_appointments(doctor, n: int) -> None:
+    from booking.schedules import booking_window, doctor_free_slots
+
+    first, last = booking_window()
+    for i, slot in enumerate(doctor_free_slots(doctor, first, last)[:n]):
+        details = PatientDetails(full_name=f"P {i}", email=f"p{i}@example.com", mobile="+447700900123")
+        book_appointment(doctor_id=doctor.pk, starts_at=slot.start, details=details)
+
+
+PAGES = {
+    "doctor index": lambda tree, doctor: "/doctors/",
+    "doctor index filtered": lambda tree, doctor: "/doctors/?specialization=cardiology&q=dr",
+    "doctor page": lambda tree, doctor: doctor.url,
+    "booking page": lambda tree, doctor: doctor.url + "book/",
+    "specialization page": lambda tree, doctor: tree["cardiology"].url,
+    "home page": lambda tree, doctor: "/",
+}
+
+# Generous ceilings that still catch an N+1: each row of data would add queries beyond these.
+BUDGET = 25
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_query_count_does_not_grow_with_data(client, site_tree, doctor, name):
+    url = PAGES[name](site_tree, doctor)
+    count_queries(client, url)  # warm caches (site root, content types)
+    small = count_queries(client, url)
+
+    add_doctors(site_tree, 12)
+    fill_appointments(doctor, 30)
+    large = count_queries(client, url)
+
+    assert large == small, f"{name}: {small} queries with little data, {large} with more"
+    assert large <= BUDGET, f"{name}: {large} queries"

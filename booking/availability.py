@@ -64,7 +64,8 @@ def free_slots(
 
     ``blocked`` holds aware intervals that no slot may overlap: time off and the slots held by
     active appointments. ``earliest`` is "now + minimum notice": slots starting before it are
-    dropped. The result is sorted and free of duplicates even if working intervals overlap.
+    dropped. The result is sorted, and no two slots overlap in real time even if working
+    intervals overlap or a daylight-saving change falls inside one.
     """
     if slot_length <= timedelta(0):
         raise ValueError("slot_length must be positive")
@@ -88,7 +89,22 @@ def free_slots(
                         found.add(Slot(start, end))
                 wall += slot_length
         day += timedelta(days=1)
-    return sorted(found)
+    return _without_overlaps(sorted(found))
+
+
+def _without_overlaps(slots: list[Slot]) -> list[Slot]:
+    """Drop any slot that starts before the previous kept one ends, in real time.
+
+    Wall-clock layout can produce such overlaps on a spring-forward day when the slot length does
+    not divide the jump (a 45-minute slot at 00:45 runs into the first slot after the gap), and
+    when two working intervals of one day sit on different grids. One person cannot be in two
+    appointments, so the earlier slot wins.
+    """
+    kept: list[Slot] = []
+    for slot in slots:
+        if not kept or slot.start >= kept[-1].end:
+            kept.append(slot)
+    return kept
 
 
 def group_by_local_day(slots: Iterable[Slot], tz: ZoneInfo) -> list[tuple[date, list[Slot]]]:

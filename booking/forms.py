@@ -19,7 +19,9 @@ class BookingForm(forms.Form):
         error_messages={"required": "Pick a time from the list."},
         widget=forms.HiddenInput,  # rendered by the template as a group of radio buttons
     )
-    full_name = forms.CharField(label="Full name", max_length=120, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    full_name = forms.CharField(
+        label="Full name", max_length=120, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
     email = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autocomplete": "email"}))
     mobile = forms.CharField(
         label="Mobile number",

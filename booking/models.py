@@ -189,7 +189,9 @@ class Appointment(models.Model):
         ordering = ["starts_at"]
         indexes = [models.Index(fields=["doctor", "starts_at"]), models.Index(fields=["email"])]
         constraints = [
-            models.UniqueConstraint(fields=["doctor", "starts_at", "holds_slot"], name="one_active_appointment_per_slot"),
+            models.UniqueConstraint(
+                fields=["doctor", "starts_at", "holds_slot"], name="one_active_appointment_per_slot"
+            ),
             models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="appointment_ends_after_start"),
             # holds_slot is TRUE exactly while the status is active, NULL otherwise. The explicit
             # isnull=False matters: a CHECK passes when it evaluates to NULL, and "NULL = TRUE" is NULL.

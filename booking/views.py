@@ -139,5 +139,3 @@ def my_appointments(request: HttpRequest) -> HttpResponse:
         "past": mine.filter(ends_at__lt=now).order_by("-starts_at")[:50],
     }
     return TemplateResponse(request, "booking/me.html", context)
-
-

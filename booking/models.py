@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -180,6 +181,9 @@ class Appointment(models.Model):
     holds_slot = models.BooleanField(null=True, default=True, editable=False)
     fee = models.DecimalField(max_digits=8, decimal_places=2, default=0)
     meeting_url = models.URLField(blank=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Bumped on every change of time or state, so calendar apps replace the earlier invite.
+    ics_sequence = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -243,3 +247,177 @@ class AppointmentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.appointment.reference}: {self.from_status or '—'} → {self.to_status}"
+
+
+# --- Prescriptions --------------------------------------------------------------------------
+
+
+def private_storage() -> FileSystemStorage:
+    """Storage for attachments: outside MEDIA_ROOT, no URL; files are served only through views."""
+    return FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
+
+
+class Prescription(models.Model):
+    """What the doctor prescribes at an appointment: medication lines, tests, advice, follow-up.
+
+    Editable by the appointment's doctor until signed. Editing a signed prescription first keeps
+    the signed content as a :class:`PrescriptionRevision` and bumps ``version``; the new version
+    must be signed again before the patient sees it as final.
+    """
+
+    appointment = models.OneToOneField(Appointment, on_delete=models.PROTECT, related_name="prescription")
+    advice = models.TextField(blank=True, max_length=4000)
+    follow_up_on = models.DateField("follow-up date", null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Prescription for {self.appointment.reference} (v{self.version})"
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_at is not None
+
+
+class MedicationLine(models.Model):
+    prescription = models.ForeignKey(Prescription, on_delete=models.CASCADE, related_name="medications")
+    drug = models.CharField(max_length=200)
+    dose = models.CharField(max_length=100, help_text="e.g. 500 mg")
+    frequency = models.CharField(max_length=100, help_text="e.g. twice a day")
+    duration = models.CharField(max_length=100, help_text="e.g. 7 days")
+    instructions = models.CharField(max_length=300, blank=True, help_text="e.g. after food")
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sort_order", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.drug} {self.dose}, {self.frequency}, {self.duration}"
+
+
+class RecommendedTest(models.Model):
+    prescription = models.ForeignKey(Prescription, on_delete=models.CASCADE, related_name="tests")
+    name = models.CharField(max_length=200, help_text="e.g. Full blood count")
+    notes = models.CharField(max_length=300, blank=True)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sort_order", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PrescriptionRevision(models.Model):
+    """A signed version, frozen when the doctor starts editing it again."""
+
+    prescription = models.ForeignKey(Prescription, on_delete=models.CASCADE, related_name="revisions")
+    version = models.PositiveIntegerField()
+    content = models.JSONField()
+    signed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [models.UniqueConstraint(fields=["prescription", "version"], name="one_revision_per_version")]
+
+    def __str__(self) -> str:
+        return f"{self.prescription} revision {self.version}"
+
+
+class PrescriptionAttachment(models.Model):
+    prescription = models.ForeignKey(Prescription, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to="prescriptions/%Y/%m/", storage=private_storage)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class PrescriptionAccessLog(models.Model):
+    """Every view or download of a prescription or its attachments: who, what, when."""
+
+    class Action(models.TextChoices):
+        VIEW = "view", _("Viewed")
+        PDF = "pdf", _("Downloaded PDF")
+        ATTACHMENT = "attachment", _("Downloaded attachment")
+
+    prescription = models.ForeignKey(Prescription, on_delete=models.CASCADE, related_name="access_log")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    guest_email = models.EmailField(blank=True, help_text="Set when a guest opened it through a link.")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    detail = models.CharField(max_length=200, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = "prescription access"
+        verbose_name_plural = "prescription access log"
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.prescription.appointment.reference}"
+
+
+# --- Notifications --------------------------------------------------------------------------
+
+
+class Notification(models.Model):
+    """An email to a patient or doctor, kept so sending can fail, be retried and be seen by staff.
+
+    The row is written in the same transaction as the change it announces; the send itself runs
+    in a background task after commit. An SMTP outage leaves rows ``failed`` with the error and
+    a ``next_attempt_at``; ``manage.py retry_notifications`` (run periodically) sends them again.
+    """
+
+    class Kind(models.TextChoices):
+        RECEIVED = "received", _("Booking received")
+        CONFIRMED = "confirmed", _("Confirmed")
+        DECLINED = "declined", _("Declined")
+        CANCELLED = "cancelled", _("Cancelled")
+        RESCHEDULED = "rescheduled", _("Rescheduled")
+        PRESCRIPTION = "prescription", _("Prescription ready")
+        REMINDER = "reminder", _("Reminder")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed, will retry")
+        GAVE_UP = "gave_up", _("Failed for good")
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    to = models.EmailField()
+    subject = models.CharField(max_length=200)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    ics = models.TextField(blank=True, help_text="Calendar invite attached as invite.ics.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} → {self.to}"

@@ -124,4 +124,254 @@ def book_appointment(
         actor_role="patient" if patient else "guest",
         to_status=appointment.status,
     )
+    _notify(appointment, "received")
+    return appointment
+
+
+# --- Lifecycle ------------------------------------------------------------------------------
+
+Status = Appointment.Status
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks for a change. ``role`` is patient, guest, doctor, staff or system."""
+
+    role: str
+    user: object | None = None
+
+    PATIENT = "patient"
+    GUEST = "guest"
+    DOCTOR = "doctor"
+    STAFF = "staff"
+    SYSTEM = "system"
+
+    @classmethod
+    def for_user(cls, user) -> Actor:
+        """The actor a signed-in user (or an anonymous guest) acts as."""
+        if user is None or not user.is_authenticated:
+            return cls(cls.GUEST)
+        if user.is_clinic_staff:
+            return cls(cls.STAFF, user)
+        if user.is_doctor:
+            return cls(cls.DOCTOR, user)
+        return cls(cls.PATIENT, user)
+
+
+PATIENT_SIDE = frozenset({Actor.PATIENT, Actor.GUEST})
+CLINIC_SIDE = frozenset({Actor.DOCTOR, Actor.STAFF})
+
+# (from, to) → who may make that move. Anything not listed is refused.
+TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
+    (Status.PENDING_PAYMENT, Status.PENDING): frozenset({Actor.SYSTEM}),
+    (Status.PENDING_PAYMENT, Status.EXPIRED): frozenset({Actor.SYSTEM}),
+    (Status.PENDING_PAYMENT, Status.CANCELLED): PATIENT_SIDE | {Actor.STAFF, Actor.SYSTEM},
+    (Status.PENDING, Status.CONFIRMED): CLINIC_SIDE,
+    (Status.PENDING, Status.DECLINED): CLINIC_SIDE,
+    (Status.PENDING, Status.CANCELLED): PATIENT_SIDE | CLINIC_SIDE,
+    (Status.CONFIRMED, Status.CANCELLED): PATIENT_SIDE | CLINIC_SIDE,
+    (Status.CONFIRMED, Status.COMPLETED): CLINIC_SIDE,
+    (Status.CONFIRMED, Status.NO_SHOW): CLINIC_SIDE,
+}
+
+# A declined or clinic-cancelled appointment tells the patient why.
+REMARK_REQUIRED = {
+    (Status.PENDING, Status.DECLINED): CLINIC_SIDE,
+    (Status.PENDING, Status.CANCELLED): CLINIC_SIDE,
+    (Status.CONFIRMED, Status.CANCELLED): CLINIC_SIDE,
+}
+
+# Outcomes can only be recorded once the appointment has started.
+AFTER_START_ONLY = {Status.COMPLETED, Status.NO_SHOW}
+
+
+class TransitionRefused(BookingError):
+    code = "transition_refused"
+
+
+def allowed_targets(appointment: Appointment, actor: Actor, *, now: datetime | None = None) -> list[str]:
+    """The statuses ``actor`` could move ``appointment`` to right now (for showing buttons)."""
+    targets = []
+    for (source, target), roles in TRANSITIONS.items():
+        if source != appointment.status or actor.role not in roles:
+            continue
+        try:
+            _check_timing(appointment, target, actor, now or timezone.now())
+        except TransitionRefused:
+            continue
+        targets.append(target)
+    return targets
+
+
+def cancel_cutoff(appointment: Appointment) -> datetime:
+    """Patients may cancel or reschedule until this moment."""
+    from django.conf import settings
+
+    return appointment.starts_at - timedelta(hours=settings.BOOKING_CANCEL_CUTOFF_HOURS)
+
+
+def patient_can_change(appointment: Appointment, *, now: datetime | None = None) -> bool:
+    """True while a patient may still cancel or reschedule (active and before the cutoff)."""
+    return appointment.is_active and (now or timezone.now()) < cancel_cutoff(appointment)
+
+
+def _check_owner(appointment: Appointment, actor: Actor) -> None:
+    """Doctors act only on their own appointments, patients only on theirs."""
+    if actor.role == Actor.DOCTOR:
+        doctor_page = getattr(actor.user, "doctor_page", None)
+        if doctor_page is None or doctor_page.pk != appointment.doctor_id:
+            raise TransitionRefused("Only the appointment's own doctor can do that.")
+    elif actor.role == Actor.PATIENT and appointment.patient_id != getattr(actor.user, "pk", None):
+        raise TransitionRefused("You can only change your own appointments.")
+
+
+def _check_timing(appointment: Appointment, target: str, actor: Actor, now: datetime) -> None:
+    if target in AFTER_START_ONLY and now < appointment.starts_at:
+        raise TransitionRefused("An appointment can be marked completed or no-show only once it has started.")
+    if target == Status.CANCELLED and actor.role in PATIENT_SIDE and appointment.status != Status.PENDING_PAYMENT:
+        if now >= cancel_cutoff(appointment):
+            from django.conf import settings
+
+            raise TransitionRefused(
+                f"Appointments can be cancelled online up to {settings.BOOKING_CANCEL_CUTOFF_HOURS} hours "
+                "before they start. Please phone the clinic."
+            )
+
+
+def _lock_appointment(appointment: Appointment) -> Appointment:
+    return Appointment.objects.select_for_update().select_related("doctor").get(pk=appointment.pk)
+
+
+def _notify(appointment: Appointment, kind: str, remark: str = "") -> None:
+    from .notifications import queue_notification
+
+    queue_notification(appointment, kind, remark=remark)
+
+
+NOTIFY_ON = {
+    Status.CONFIRMED: "confirmed",
+    Status.DECLINED: "declined",
+    Status.CANCELLED: "cancelled",
+}
+
+
+@transaction.atomic
+def transition(
+    appointment: Appointment, target: str, actor: Actor, *, remark: str = "", now: datetime | None = None
+) -> Appointment:
+    """Move ``appointment`` to ``target`` if ``actor`` may, record it, and notify the patient.
+
+    The row is locked and its status re-read first, so two people acting at once (a patient
+    cancelling while the doctor confirms) cannot both succeed. Leaving an active status releases
+    the slot through :meth:`Appointment.set_status`, the same switch the booking service uses.
+    """
+    now = now or timezone.now()
+    locked = _lock_appointment(appointment)
+    source = locked.status
+    roles = TRANSITIONS.get((source, target))
+    if roles is None:
+        raise TransitionRefused(
+            f"A {locked.get_status_display().lower()} appointment cannot be {Status(target).label.lower()}."
+        )
+    if actor.role not in roles:
+        raise TransitionRefused("You are not allowed to make that change.")
+    _check_owner(locked, actor)
+    _check_timing(locked, target, actor, now)
+    remark = remark.strip()
+    if not remark and actor.role in REMARK_REQUIRED.get((source, target), ()):
+        raise TransitionRefused("Please add a remark for the patient explaining why.")
+
+    locked.set_status(target)
+    if target == Status.CONFIRMED and locked.mode == Appointment.Mode.ONLINE and not locked.meeting_url:
+        locked.meeting_url = generate_meeting_url(locked)
+    locked.ics_sequence += 1
+    locked.save()
+    AppointmentEvent.objects.create(
+        appointment=locked,
+        actor=actor.user,
+        actor_role=actor.role,
+        from_status=source,
+        to_status=target,
+        remark=remark,
+        created_at=now,
+    )
+    if target in NOTIFY_ON:
+        _notify(locked, NOTIFY_ON[target], remark)
+    appointment.refresh_from_db()
+    return appointment
+
+
+def generate_meeting_url(appointment: Appointment) -> str:
+    """A unique, unguessable room under ``ONLINE_MEETING_BASE_URL``."""
+    import secrets
+
+    from django.conf import settings
+
+    return f"{settings.ONLINE_MEETING_BASE_URL}{secrets.token_urlsafe(12)}"
+
+
+@transaction.atomic
+def move_appointment(
+    appointment: Appointment,
+    starts_at: datetime,
+    actor: Actor,
+    *,
+    doctor_id: int | None = None,
+    now: datetime | None = None,
+) -> Appointment:
+    """Move an active appointment to another free slot (and, for staff, another doctor).
+
+    Goes through the same lock-and-recheck as :func:`book_appointment`, ignoring the
+    appointment's own current slot. Patients may move only their own, and only before the cutoff.
+    """
+    now = now or timezone.now()
+    doctor_id = doctor_id or appointment.doctor_id
+    if doctor_id != appointment.doctor_id and actor.role != Actor.STAFF:
+        raise TransitionRefused("Only clinic staff can move an appointment to another doctor.")
+    # Lock doctors in primary-key order so two moves between the same pair cannot deadlock.
+    locked_doctors = {pk: _lock_doctor(pk) for pk in sorted({appointment.doctor_id, doctor_id})}
+    locked = _lock_appointment(appointment)
+    if not locked.is_active:
+        raise TransitionRefused(f"A {locked.get_status_display().lower()} appointment cannot be moved.")
+    _check_owner(locked, actor)
+    if actor.role in PATIENT_SIDE and not patient_can_change(locked, now=now):
+        from django.conf import settings
+
+        raise TransitionRefused(
+            f"Appointments can be moved online up to {settings.BOOKING_CANCEL_CUTOFF_HOURS} hours "
+            "before they start. Please phone the clinic."
+        )
+    doctor = locked_doctors[doctor_id]
+    if doctor_id == locked.doctor_id and starts_at == locked.starts_at:
+        raise SlotUnavailable("That is the appointment's current time — pick a different one.")
+    _check_slot(doctor, starts_at, now=now, ignore=locked)
+    if locked.mode == Appointment.Mode.ONLINE and not doctor.offers_online:
+        raise BookingError("That doctor does not offer online consultations.")
+
+    old_start = locked.local_starts_at
+    old_doctor_title = locked.doctor.title
+    locked.doctor = doctor
+    locked.starts_at = starts_at
+    locked.ends_at = starts_at + timedelta(minutes=doctor.slot_minutes)
+    locked.reminder_sent_at = None
+    locked.ics_sequence += 1
+    try:
+        with transaction.atomic():
+            locked.save()
+    except IntegrityError:
+        raise SlotTaken(SLOT_TAKEN_MESSAGE) from None
+    remark = f"Moved from {old_start:%a %d %b %Y %H:%M}"
+    if doctor.title != old_doctor_title:
+        remark += f" with {old_doctor_title}"
+    AppointmentEvent.objects.create(
+        appointment=locked,
+        actor=actor.user,
+        actor_role=actor.role,
+        from_status=locked.status,
+        to_status=locked.status,
+        remark=remark,
+        created_at=now,
+    )
+    _notify(locked, "rescheduled", remark)
+    appointment.refresh_from_db()
     return appointment

@@ -97,14 +97,13 @@ class HomePage(Page):
     ]
 
     parent_page_types = ["wagtailcore.Page"]
+    subpage_types = ["home.StandardPage", "home.SpecializationIndexPage", "home.DoctorIndexPage"]
     max_count = 1
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["specializations"] = [
-            item.page.specific
-            for item in self.featured_specializations.select_related("page").all()
-            if item.page.live
+            item.page.specific for item in self.featured_specializations.select_related("page").all() if item.page.live
         ]
         doctor_ids = [item.page_id for item in self.featured_doctors.all()]
         doctors = {d.pk: d for d in DoctorPage.objects.live().filter(pk__in=doctor_ids).with_cards()}
@@ -158,9 +157,7 @@ class SpecializationIndexPage(Page):
 class SpecializationPage(Page):
     summary = models.CharField(max_length=250, help_text="One sentence shown on cards and in search results.")
     description = RichTextField(blank=True)
-    image = models.ForeignKey(
-        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    image = models.ForeignKey("wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     conditions = StreamField(
         [("condition", blocks.CharBlock(max_length=120, label="Condition"))],
         blank=True,
@@ -238,9 +235,7 @@ class DoctorPageQuerySet(PageQuerySet):
 class DoctorPage(RoutablePageMixin, Page):
     """A doctor's public profile; its ``book/`` sub-route is where patients book."""
 
-    photo = models.ForeignKey(
-        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    photo = models.ForeignKey("wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     job_title = models.CharField(max_length=120, blank=True, help_text="e.g. 'Consultant cardiologist'.")
     biography = RichTextField(blank=True)
     qualifications = models.TextField(blank=True, help_text="One per line, e.g. 'MBBS, University of Leeds'.")

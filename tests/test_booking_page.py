@@ -23,7 +23,7 @@ def form_data(slot, **overrides) -> dict:
         "slot": slot.start.isoformat(),
         "full_name": "Grace Hopper",
         "email": "Grace@Example.com",
-        "mobile": "07700 900456",
+        "mobile": "07912 345678",
         "reason": "Chest pain when climbing stairs",
         "mode": "in_person",
     }
@@ -47,7 +47,7 @@ def test_guest_books_a_slot_and_sees_the_confirmation(client, doctor, free_slot)
     assert response["Location"].endswith(f"book/confirmed/{appointment.reference}/")
     assert appointment.patient is None
     assert appointment.email == "grace@example.com"
-    assert appointment.mobile == "+447700900456"
+    assert appointment.mobile == "+447912345678"
     assert appointment.starts_at == slot.start
     assert appointment.ends_at == slot.start + timedelta(minutes=doctor.slot_minutes)
     assert appointment.status == Appointment.Status.PENDING

@@ -220,3 +220,15 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", "GB")
+PRIVATE_MEDIA_ROOT = Path(env("PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")))
+
+# --- Online consultations -------------------------------------------------------------------
+# Rooms are generated under this base unless the doctor pastes a meeting link of their own; the
+# link is shown to the patient only from this many minutes before the start.
+ONLINE_MEETING_BASE_URL = env("ONLINE_MEETING_BASE_URL", "https://meet.jit.si/riverside-clinic-")
+ONLINE_LINK_VISIBLE_MINUTES = env_int("ONLINE_LINK_VISIBLE_MINUTES", 15)
+
+# Prescription attachments: PDF, JPEG or PNG, checked by content, at most this size.
+PRESCRIPTION_ATTACHMENT_MAX_BYTES = env_int("PRESCRIPTION_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
+# Guests' signed links in emails stay valid this long.
+GUEST_LINK_MAX_AGE_DAYS = env_int("GUEST_LINK_MAX_AGE_DAYS", 60)

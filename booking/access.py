@@ -46,3 +46,39 @@ def get_appointment_for_request(request: HttpRequest, reference: str, queryset=N
     if not can_view(request.user, appointment, request.session.get(SESSION_KEY, [])):
         raise Http404("No such appointment.")
     return appointment
+
+
+# --- Signed links for guests ----------------------------------------------------------------
+# Emails to guests carry a link that opens the appointment without typing the reference and
+# email. The token signs both, so it stops working if either changes, and it expires.
+
+_SALT = "booking.guest-link"
+
+
+def guest_link_token(appointment: Appointment) -> str:
+    """A signed, timestamped token for ``appointment`` and the email it was booked with."""
+    from django.core import signing
+
+    return signing.dumps({"r": appointment.reference, "e": appointment.email.lower()}, salt=_SALT, compress=True)
+
+
+def guest_link_path(appointment: Appointment) -> str:
+    """The site-relative path of the appointment's signed guest link."""
+    from django.urls import reverse
+
+    return reverse("booking:guest_link", args=[appointment.reference, guest_link_token(appointment)])
+
+
+def appointment_from_token(reference: str, token: str) -> Appointment | None:
+    """The appointment a valid, unexpired token names, or None (bad signature, expired, mismatch)."""
+    from django.conf import settings
+    from django.core import signing
+
+    max_age = settings.GUEST_LINK_MAX_AGE_DAYS * 24 * 3600
+    try:
+        data = signing.loads(token, salt=_SALT, max_age=max_age)
+    except signing.BadSignature:  # also covers SignatureExpired
+        return None
+    if not isinstance(data, dict) or data.get("r") != normalize_reference(reference):
+        return None
+    return Appointment.objects.filter(reference=data["r"], email__iexact=data.get("e", "")).first()

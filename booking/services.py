@@ -14,10 +14,12 @@ these functions, so the rules are checked once. Two defences stop a double booki
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.apps import apps
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -205,8 +207,6 @@ def allowed_targets(appointment: Appointment, actor: Actor, *, now: datetime | N
 
 def cancel_cutoff(appointment: Appointment) -> datetime:
     """Patients may cancel or reschedule until this moment."""
-    from django.conf import settings
-
     return appointment.starts_at - timedelta(hours=settings.BOOKING_CANCEL_CUTOFF_HOURS)
 
 
@@ -228,14 +228,14 @@ def _check_owner(appointment: Appointment, actor: Actor) -> None:
 def _check_timing(appointment: Appointment, target: str, actor: Actor, now: datetime) -> None:
     if target in AFTER_START_ONLY and now < appointment.starts_at:
         raise TransitionRefused("An appointment can be marked completed or no-show only once it has started.")
-    if target == Status.CANCELLED and actor.role in PATIENT_SIDE and appointment.status != Status.PENDING_PAYMENT:
-        if now >= cancel_cutoff(appointment):
-            from django.conf import settings
-
-            raise TransitionRefused(
-                f"Appointments can be cancelled online up to {settings.BOOKING_CANCEL_CUTOFF_HOURS} hours "
-                "before they start. Please phone the clinic."
-            )
+    patient_cancel = (
+        target == Status.CANCELLED and actor.role in PATIENT_SIDE and appointment.status != Status.PENDING_PAYMENT
+    )
+    if patient_cancel and now >= cancel_cutoff(appointment):
+        raise TransitionRefused(
+            f"Appointments can be cancelled online up to {settings.BOOKING_CANCEL_CUTOFF_HOURS} hours "
+            "before they start. Please phone the clinic."
+        )
 
 
 def _lock_appointment(appointment: Appointment) -> Appointment:
@@ -303,10 +303,6 @@ def transition(
 
 def generate_meeting_url(appointment: Appointment) -> str:
     """A unique, unguessable room under ``ONLINE_MEETING_BASE_URL``."""
-    import secrets
-
-    from django.conf import settings
-
     return f"{settings.ONLINE_MEETING_BASE_URL}{secrets.token_urlsafe(12)}"
 
 
@@ -335,8 +331,6 @@ def move_appointment(
         raise TransitionRefused(f"A {locked.get_status_display().lower()} appointment cannot be moved.")
     _check_owner(locked, actor)
     if actor.role in PATIENT_SIDE and not patient_can_change(locked, now=now):
-        from django.conf import settings
-
         raise TransitionRefused(
             f"Appointments can be moved online up to {settings.BOOKING_CANCEL_CUTOFF_HOURS} hours "
             "before they start. Please phone the clinic."

@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
 from . import ratelimit
-from .access import get_appointment_for_request, grant_session_access
+from .access import appointment_from_token, get_appointment_for_request, grant_session_access
 from .availability import Slot, group_by_local_day
 from .forms import BookingForm, FindAppointmentForm
 from .models import Appointment, clinic_zone
 from .schedules import booking_window, doctor_free_slots
-from .services import BookingError, book_appointment
+from .services import (
+    Actor,
+    BookingError,
+    book_appointment,
+    cancel_cutoff,
+    move_appointment,
+    patient_can_change,
+    transition,
+)
 
 DAYS_PER_PAGE = 7
 
@@ -120,12 +131,141 @@ def find_appointment(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(request, "booking/find.html", {"form": form}, status=status)
 
 
+def _patient_actor(request: HttpRequest, appointment: Appointment) -> Actor | None:
+    """The actor for patient-side changes, or None if this request is not the patient's side.
+
+    Doctors and staff reach the same appointment page but change appointments from their own
+    dashboards, so the patient's cancel and reschedule buttons are not theirs.
+    """
+    user = request.user
+    if user.is_authenticated:
+        return Actor(Actor.PATIENT, user) if appointment.patient_id == user.pk else None
+    return Actor(Actor.GUEST)
+
+
+def online_link_visible(appointment: Appointment, now=None) -> bool:
+    """Patients see the meeting link only from shortly before the start until it ends."""
+    now = now or timezone.now()
+    opens = appointment.starts_at - timedelta(minutes=settings.ONLINE_LINK_VISIBLE_MINUTES)
+    return (
+        appointment.mode == Appointment.Mode.ONLINE
+        and appointment.status == Appointment.Status.CONFIRMED
+        and bool(appointment.meeting_url)
+        and opens <= now <= appointment.ends_at
+    )
+
+
 @never_cache
 def appointment_detail(request: HttpRequest, reference: str) -> HttpResponse:
     appointment = get_appointment_for_request(
         request, reference, Appointment.objects.select_related("doctor", "doctor__photo")
     )
-    return TemplateResponse(request, "booking/appointment_detail.html", {"appointment": appointment})
+    actor = _patient_actor(request, appointment)
+    prescription = getattr(appointment, "prescription", None)
+    context = {
+        "appointment": appointment,
+        "events": appointment.events.all(),
+        "is_patient_side": actor is not None,
+        "can_change": actor is not None and patient_can_change(appointment),
+        "cutoff": cancel_cutoff(appointment),
+        "cutoff_hours": settings.BOOKING_CANCEL_CUTOFF_HOURS,
+        "show_meeting_link": online_link_visible(appointment),
+        "link_opens_minutes": settings.ONLINE_LINK_VISIBLE_MINUTES,
+        "prescription": prescription if prescription is not None and prescription.is_signed else None,
+    }
+    return TemplateResponse(request, "booking/appointment_detail.html", context)
+
+
+@never_cache
+def guest_link(request: HttpRequest, reference: str, token: str) -> HttpResponse:
+    """The signed link in a guest's emails: opens the appointment for this browser session."""
+    appointment = appointment_from_token(reference, token)
+    if appointment is None:
+        raise Http404("This link is invalid or has expired.")
+    grant_session_access(request, appointment)
+    return redirect("booking:appointment", reference=appointment.reference)
+
+
+@require_POST
+def cancel_appointment(request: HttpRequest, reference: str) -> HttpResponse:
+    """The patient (or the guest who proved the booking) cancels, up to the cutoff."""
+    appointment = get_appointment_for_request(request, reference)
+    actor = _patient_actor(request, appointment)
+    if actor is None:
+        raise Http404("No such appointment.")
+    try:
+        transition(appointment, Appointment.Status.CANCELLED, actor, remark=request.POST.get("remark", "")[:500])
+    except BookingError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Your appointment is cancelled. We have emailed you a confirmation.")
+    return redirect("booking:appointment", reference=appointment.reference)
+
+
+@never_cache
+def reschedule_appointment(request: HttpRequest, reference: str) -> HttpResponse:
+    """Pick another free slot of the same doctor; the move goes through the booking lock."""
+    appointment = get_appointment_for_request(request, reference)
+    actor = _patient_actor(request, appointment)
+    if actor is None:
+        raise Http404("No such appointment.")
+    doctor = appointment.doctor
+    status = 200
+    error = ""
+    if not patient_can_change(appointment):
+        error = (
+            f"This appointment can no longer be moved online: changes are possible up to "
+            f"{settings.BOOKING_CANCEL_CUTOFF_HOURS} hours before the start. Please phone the clinic."
+        )
+        status = 409 if request.method == "POST" else 200
+    elif request.method == "POST":
+        try:
+            starts_at = datetime.fromisoformat(request.POST.get("slot", ""))
+            if timezone.is_naive(starts_at):
+                raise ValueError
+        except ValueError:
+            error, status = "Pick a new time from the list.", 400
+        else:
+            try:
+                move_appointment(appointment, starts_at, actor)
+            except BookingError as exc:
+                error, status = exc.message, 409
+            else:
+                messages.success(request, "Your appointment has been moved. We have emailed you the new time.")
+                return redirect("booking:appointment", reference=appointment.reference)
+
+    first, last = booking_window()
+    page_start = _parse_from(request.GET.get("from") or request.POST.get("from"), first, last)
+    page_end = min(page_start + timedelta(days=DAYS_PER_PAGE - 1), last)
+    slots = []
+    if patient_can_change(appointment):
+        slots = doctor_free_slots(doctor, page_start, page_end)
+    context = {
+        "appointment": appointment,
+        "error": error,
+        "slot_errors": [error] if error else [],
+        "can_change": patient_can_change(appointment),
+        "days": group_by_local_day(slots, clinic_zone()),
+        "selected_slot": request.POST.get("slot", ""),
+        "page_start": page_start,
+        "page_end": page_end,
+        "previous_from": page_start - timedelta(days=DAYS_PER_PAGE) if page_start > first else None,
+        "next_from": page_end + timedelta(days=1) if page_end < last else None,
+        "clinic_tz": clinic_zone(),
+    }
+    return TemplateResponse(request, "booking/reschedule.html", context, status=status)
+
+
+@never_cache
+def appointment_ics(request: HttpRequest, reference: str) -> HttpResponse:
+    """The appointment as a calendar file, for whoever may see the appointment."""
+    from .ics import appointment_ics as build_ics
+
+    appointment = get_appointment_for_request(request, reference)
+    method = "REQUEST" if appointment.is_active else "CANCEL"
+    response = HttpResponse(build_ics(appointment, method=method), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="appointment-{appointment.reference}.ics"'
+    return response
 
 
 @never_cache

@@ -1,16 +1,25 @@
-"""Wagtail admin wiring for booking records (wagtail-modeladmin), grouped under one menu item."""
+"""Wagtail admin wiring for booking records, grouped under one "Bookings" menu.
 
+Lists use wagtail-modeladmin. Appointments are never created or edited by a bare model form:
+the "Manage" view changes status or moves them through ``booking.services``.
+"""
+
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
 
-from .models import Appointment, clinic_zone
+from .admin_views import AppointmentReportView, ManageAppointmentView
+from .models import Appointment, Notification, PrescriptionAccessLog, clinic_zone
 
 
 class AppointmentAdmin(ModelAdmin):
     model = Appointment
     menu_label = "Appointments"
     menu_icon = "date"
-    list_display = ("reference", "local_start", "doctor", "full_name", "email", "mobile", "status", "mode")
+    list_display = ("reference", "local_start", "doctor", "full_name", "email", "mobile", "status", "mode", "manage")
     list_filter = ("status", "mode", "doctor", "starts_at")
     search_fields = ("reference", "full_name", "email", "mobile")
     ordering = ("-starts_at",)
@@ -33,24 +42,93 @@ class AppointmentAdmin(ModelAdmin):
         "created_at",
         "updated_at",
     )
-    # Appointments are created and moved only through the booking service, never by a bare form.
     create_view_enabled = False
+    edit_view_enabled = False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("doctor", "patient")
 
-    def local_start(self, obj):
+    @staticmethod
+    def local_start(obj):
         return timezone.localtime(obj.starts_at, clinic_zone()).strftime("%a %d %b %Y %H:%M")
 
     local_start.short_description = "Starts (clinic time)"
     local_start.admin_order_field = "starts_at"
+
+    @staticmethod
+    def manage(obj):
+        return format_html('<a class="button button-small" href="{}">Manage</a>', manage_url(obj))
+
+    manage.short_description = ""
+
+
+def manage_url(appointment: Appointment) -> str:
+    return reverse("booking_admin_manage", args=[appointment.reference])
+
+
+class NotificationAdmin(ModelAdmin):
+    """Every email the portal sent or tried to send; failed ones show their error and next try."""
+
+    model = Notification
+    menu_label = "Emails"
+    menu_icon = "mail"
+    list_display = ("created_at", "kind", "to", "status", "attempts", "next_attempt_at", "last_error")
+    list_filter = ("status", "kind")
+    search_fields = ("to", "subject", "appointment__reference")
+    inspect_view_enabled = True
+    create_view_enabled = False
+    edit_view_enabled = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("appointment")
+
+
+class PrescriptionAccessLogAdmin(ModelAdmin):
+    """Who viewed or downloaded which prescription, and when. Read-only."""
+
+    model = PrescriptionAccessLog
+    menu_label = "Prescription access log"
+    menu_icon = "view"
+    list_display = ("at", "action", "prescription", "user", "guest_email", "ip_address", "detail")
+    list_filter = ("action", "at")
+    search_fields = ("prescription__appointment__reference", "user__email", "guest_email")
+    create_view_enabled = False
+    edit_view_enabled = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("prescription__appointment", "user")
 
 
 class BookingGroup(ModelAdminGroup):
     menu_label = "Bookings"
     menu_icon = "date"
     menu_order = 200
-    items = (AppointmentAdmin,)
+    items = (AppointmentAdmin, NotificationAdmin, PrescriptionAccessLogAdmin)
+
+    def get_submenu_items(self):
+        items = super().get_submenu_items()
+        items.insert(
+            1,
+            ReportMenuItem("Report", reverse("booking_admin_report"), icon_name="table", order=150),
+        )
+        return items
+
+
+class ReportMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm("booking.view_appointment")
 
 
 modeladmin_register(BookingGroup)
+
+
+@hooks.register("register_admin_urls")
+def register_booking_admin_urls():
+    return [
+        path("bookings/report/", AppointmentReportView.as_view(), name="booking_admin_report"),
+        path(
+            "bookings/appointments/<str:reference>/manage/",
+            ManageAppointmentView.as_view(),
+            name="booking_admin_manage",
+        ),
+    ]

@@ -22,6 +22,9 @@ STAFF_PERMISSIONS = [
     ("home", "change_clinicsettings"),
     ("booking", "view_appointment"),
     ("booking", "change_appointment"),
+    ("booking", "view_notification"),
+    ("booking", "view_prescription"),
+    ("booking", "view_prescriptionaccesslog"),
 ]
 
 

@@ -1,0 +1,3 @@
+"""The doctor's dashboard routes, under /doctor/ (being written)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Prescription routes, under /appointments/<reference>/prescription/ (being written)."""
+
+urlpatterns: list = []

@@ -18,9 +18,9 @@ def book_url(doctor) -> str:
     return doctor.url + "book/"
 
 
-def form_data(slot, **overrides) -> dict:
+def form_data(chosen, **overrides) -> dict:
     data = {
-        "slot": slot.start.isoformat(),
+        "slot": chosen.start.isoformat(),
         "full_name": "Grace Hopper",
         "email": "Grace@Example.com",
         "mobile": "07912 345678",

@@ -1,0 +1,78 @@
+"""Headless Chromium (Debian's package) driven by Playwright against pytest-django's live server.
+
+No browser is ever downloaded: without /usr/bin/chromium these tests are skipped with a reason
+(``.ci/run`` installs it). Screenshots are written to var/test-artifacts/ for people to look at.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make between
+# browser steps are ordinary blocking calls, which Django otherwise refuses inside a loop.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def shot(page, request):
+    """``shot("name")`` saves a full-page screenshot named after the test and step."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    counter = iter(range(1, 100))
+
+    def _shot(name: str, target=None) -> Path:
+        path = ARTIFACTS / f"{request.node.name}-{next(counter):02d}-{name}.png"
+        (target or page).screenshot(path=str(path), full_page=True)
+        return path
+
+    return _shot
+
+
+@pytest.fixture
+def demo_site(transactional_db, settings, tmp_path):
+    """The demo clinic exactly as ``make run`` builds it."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+
+def login(page, base_url: str, email: str, password: str, next_url: str = "/") -> None:
+    page.goto(f"{base_url}/accounts/login/?next={next_url}")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", password)
+    page.locator("form").filter(has=page.locator("input[name=password]")).locator("button[type=submit]").click()
+    page.wait_for_load_state()

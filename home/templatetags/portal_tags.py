@@ -1,0 +1,56 @@
+"""Small presentation helpers for the public templates."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django import template
+from django.conf import settings
+
+register = template.Library()
+
+_TITLES = {"dr", "dr.", "prof", "prof.", "mr", "mrs", "ms", "miss", "mx"}
+
+
+@register.filter
+def initials(name: str) -> str:
+    """'Dr Ada Lovelace' → 'AL': the fallback avatar when a doctor has no photo."""
+    words = [w for w in str(name).split() if w.lower() not in _TITLES and w[:1].isalpha()]
+    if not words:
+        return ""
+    if len(words) == 1:
+        return words[0][:1].upper()
+    return (words[0][:1] + words[-1][:1]).upper()
+
+
+@register.filter
+def startswith(value, prefix) -> bool:
+    """True if ``value`` starts with ``prefix`` (for marking the current navigation section)."""
+    return bool(prefix) and str(value).startswith(str(prefix))
+
+
+@register.filter
+def money(value) -> str:
+    """Format a fee with the clinic's currency symbol (setting CLINIC_CURRENCY_SYMBOL, default '£')."""
+    try:
+        amount = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        return ""
+    symbol = getattr(settings, "CLINIC_CURRENCY_SYMBOL", "£")
+    text = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
+    return f"{symbol}{text}"
+
+
+@register.filter
+def field_errors_except(form, skip: str = "") -> list:
+    """[(bound_field, error), ...] for every field error except those of the field named ``skip``."""
+    skip_names = {name.strip() for name in str(skip or "").split(",") if name.strip()}
+    return [(field, error) for field in form if field.name not in skip_names for error in field.errors]
+
+
+@register.filter
+def phone(value) -> str:
+    """A stored E.164 number formatted for reading, e.g. '+44 20 7946 0000'."""
+    from portal.phones import display_phone
+
+    return display_phone(str(value or ""))

@@ -232,3 +232,5 @@ ONLINE_LINK_VISIBLE_MINUTES = env_int("ONLINE_LINK_VISIBLE_MINUTES", 15)
 PRESCRIPTION_ATTACHMENT_MAX_BYTES = env_int("PRESCRIPTION_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
 # Guests' signed links in emails stay valid this long.
 GUEST_LINK_MAX_AGE_DAYS = env_int("GUEST_LINK_MAX_AGE_DAYS", 60)
+# Shown before fees on pages and in emails.
+CLINIC_CURRENCY_SYMBOL = env("CLINIC_CURRENCY_SYMBOL", "£")

@@ -1,0 +1,545 @@
+"""The doctor's dashboard: who gets in, what each doctor sees, and every change going through the service.
+
+The dashboard is the doctor's only way to answer bookings, so the tests drive it the way a doctor
+does (real POSTs, real redirects and messages) and check the appointment and its timeline after.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime, time, timedelta
+
+import pytest
+from django.conf import settings
+from django.contrib.messages import get_messages
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from booking.models import Appointment, AppointmentEvent, clinic_zone
+from booking.services import PatientDetails, book_appointment
+
+from .factories import PASSWORD, make_doctor, make_user
+
+pytestmark = pytest.mark.django_db
+
+S = Appointment.Status
+
+
+# --- Helpers ----------------------------------------------------------------------------------
+
+
+def book(doctor, slot, *, name="Alice Tester", email="alice@example.com", patient=None, mode="in_person"):
+    details = PatientDetails(full_name=name, email=email, mobile="+447912345678", reason="Chest pain", mode=mode)
+    return book_appointment(doctor_id=doctor.pk, starts_at=slot.start, details=details, patient=patient)
+
+
+def make_appointment(doctor, starts_at: datetime, status: str = S.CONFIRMED, **fields) -> Appointment:
+    """An appointment saved directly, for times the booking service refuses (the past, today)."""
+    fields.setdefault("full_name", "Past Patient")
+    fields.setdefault("email", "past@example.com")
+    fields.setdefault("mobile", "+447912345678")
+    appointment = Appointment(doctor=doctor, starts_at=starts_at, ends_at=starts_at + timedelta(minutes=30), **fields)
+    appointment.set_status(status)
+    appointment.save()
+    return appointment
+
+
+def started(doctor, status: str = S.CONFIRMED, *, hours_ago: int = 2, **fields) -> Appointment:
+    start = (timezone.now() - timedelta(hours=hours_ago)).replace(second=0, microsecond=0)
+    return make_appointment(doctor, start, status, **fields)
+
+
+def messages_of(response) -> list[str]:
+    """Messages waiting after ``response``; unfollowed redirects leave earlier ones queued too."""
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def status_url(appointment) -> str:
+    return reverse("booking:doctor_transition", args=[appointment.reference])
+
+
+def detail_url(appointment) -> str:
+    return reverse("booking:doctor_appointment", args=[appointment.reference])
+
+
+def meeting_url(appointment) -> str:
+    return reverse("booking:doctor_meeting_link", args=[appointment.reference])
+
+
+@pytest.fixture
+def as_doctor(client, doctor, doctor_user):
+    client.login(email=doctor_user.email, password=PASSWORD)
+    return client
+
+
+@pytest.fixture
+def pending(doctor, free_slot, patient):
+    return book(doctor, free_slot(doctor), patient=patient)
+
+
+@pytest.fixture
+def theirs(other_doctor, free_slot):
+    return book(other_doctor, free_slot(other_doctor), name="Zed Elsewhere", email="zed@example.com")
+
+
+# --- Who gets in ---------------------------------------------------------------------------------
+
+LIST_URLS = ["booking:doctor_dashboard", "booking:doctor_search", "booking:doctor_report", "booking:doctor_report_csv"]
+
+
+@pytest.mark.parametrize("name", LIST_URLS)
+def test_anonymous_visitors_are_sent_to_log_in(client, doctor, name):
+    url = reverse(name)
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse(settings.LOGIN_URL))
+    assert "next=" in response["Location"]
+
+
+def test_anonymous_visitors_cannot_open_or_change_an_appointment(client, pending):
+    assert client.get(detail_url(pending)).status_code == 302
+    assert client.post(status_url(pending), {"target": S.CONFIRMED}).status_code == 302
+    pending.refresh_from_db()
+    assert pending.status == S.PENDING
+
+
+@pytest.mark.parametrize("who", ["patient", "staff_user", "doctor_without_page"])
+@pytest.mark.parametrize("name", LIST_URLS)
+def test_other_roles_get_404(client, request, doctor, who, name):
+    user = (
+        make_user("lonely.doc@example.com", "doctor") if who == "doctor_without_page" else request.getfixturevalue(who)
+    )
+    client.force_login(user)
+    assert client.get(reverse(name)).status_code == 404
+
+
+@pytest.mark.parametrize("who", ["patient", "staff_user"])
+def test_other_roles_get_404_on_an_appointment(client, request, pending, who):
+    client.force_login(request.getfixturevalue(who))
+    assert client.get(detail_url(pending)).status_code == 404
+    assert client.post(status_url(pending), {"target": S.CONFIRMED}).status_code == 404
+    pending.refresh_from_db()
+    assert pending.status == S.PENDING
+
+
+def test_another_doctor_gets_404_on_every_url_with_a_reference(client, other_doctor, other_doctor_user, doctor):
+    appointment = started(doctor, S.CONFIRMED, mode=Appointment.Mode.ONLINE)  # every action would be allowed
+    client.force_login(other_doctor_user)
+    assert client.get(detail_url(appointment)).status_code == 404
+    for target in (S.COMPLETED, S.NO_SHOW, S.CANCELLED):
+        assert client.post(status_url(appointment), {"target": target, "remark": "x"}).status_code == 404
+    assert client.post(meeting_url(appointment), {"meeting_url": "https://evil.example/room"}).status_code == 404
+    assert client.post(meeting_url(appointment), {"action": "generate"}).status_code == 404
+    appointment.refresh_from_db()
+    assert (appointment.status, appointment.meeting_url) == (S.CONFIRMED, "")
+    assert not appointment.events.exists()
+
+
+def test_unknown_reference_is_404(as_doctor):
+    assert as_doctor.get(reverse("booking:doctor_appointment", args=["00000-00000"])).status_code == 404
+    assert (
+        as_doctor.post(reverse("booking:doctor_transition", args=["NOPE"]), {"target": "confirmed"}).status_code == 404
+    )
+
+
+def test_changes_need_post(as_doctor, pending):
+    assert as_doctor.get(status_url(pending)).status_code == 405
+    assert as_doctor.get(meeting_url(pending)).status_code == 405
+
+
+def test_pages_are_never_cached(as_doctor, pending):
+    for url in (reverse("booking:doctor_dashboard"), detail_url(pending), reverse("booking:doctor_search")):
+        assert "no-store" in as_doctor.get(url)["Cache-Control"]
+
+
+# --- Dashboard ---------------------------------------------------------------------------------------
+
+
+def test_dashboard_lists_own_pending_requests_only(as_doctor, pending, theirs):
+    response = as_doctor.get(reverse("booking:doctor_dashboard"))
+    assert response.status_code == 200
+    assert [a.pk for a in response.context["pending"]] == [pending.pk]
+    assert response.context["counts"]["pending"] == 1
+    content = response.content.decode()
+    assert pending.full_name in content
+    assert theirs.full_name not in content and theirs.reference not in content
+    # Confirm is a button; decline asks for a labelled remark first.
+    assert f'action="{status_url(pending)}"' in content
+    assert f'for="req-{pending.reference}-declined-remark"' in content
+    assert f'id="req-{pending.reference}-declined-remark" name="remark"' in content
+
+
+def test_dashboard_groups_the_week_and_shows_today(as_doctor, doctor):
+    tz = clinic_zone()
+    today = timezone.localdate(timezone=tz)
+    midnight = datetime.combine(today, time.min, tzinfo=tz)  # started already, whenever the test runs
+    early_today = make_appointment(doctor, midnight, full_name="Early Bird")
+    cancelled = make_appointment(doctor, midnight, S.CANCELLED, full_name="Gone")
+    response = as_doctor.get(reverse("booking:doctor_dashboard"))
+    assert [a.pk for a, _ in response.context["today_rows"]] == [early_today.pk]
+    days = response.context["week_days"]
+    assert [d.day.weekday() for d in days] == list(range(7))
+    assert next(d for d in days if d.is_today).appointments == [early_today]
+    assert response.context["counts"]["today"] == 1
+    assert "Early Bird" in response.content.decode()
+    assert cancelled.full_name not in response.content.decode()
+    # Started and confirmed: the row offers the outcome buttons; cancelling (remark) is on the detail page.
+    targets = [action.target for action in response.context["today_rows"][0][1]]
+    assert targets == [S.CANCELLED, S.COMPLETED, S.NO_SHOW]
+    today_section = response.content.decode().split('id="today-title"')[1].split('id="week-title"')[0]
+    assert 'value="completed"' in today_section and 'value="no_show"' in today_section
+    assert 'value="cancelled"' not in today_section
+
+
+def _dashboard_queries(client) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse("booking:doctor_dashboard"))
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def _fill(doctor, first: int, last: int) -> None:
+    """Appointments today (some started, some pending and still to come) and later this week."""
+    tz = clinic_zone()
+    midnight = datetime.combine(timezone.localdate(timezone=tz), time.min, tzinfo=tz)
+    for i in range(first, last):
+        status = S.PENDING if i % 2 else S.CONFIRMED
+        mode = Appointment.Mode.ONLINE if i % 3 else Appointment.Mode.IN_PERSON
+        start = midnight + timedelta(minutes=30 * i)
+        make_appointment(doctor, start, status, mode=mode, full_name=f"Patient {i}")
+        make_appointment(doctor, timezone.now() + timedelta(days=1, minutes=30 * i), S.PENDING, full_name=f"Next {i}")
+
+
+def test_dashboard_query_count_does_not_grow_with_appointments(as_doctor, doctor):
+    _fill(doctor, 0, 2)
+    _dashboard_queries(as_doctor)  # warm per-process caches (site root, content types)
+    few = _dashboard_queries(as_doctor)
+    _fill(doctor, 2, 20)
+    many = _dashboard_queries(as_doctor)
+    assert many == few, f"{few} queries with 2 appointments, {many} with 20"
+    assert few <= 15, f"the dashboard takes {few} queries"
+
+
+# --- Status changes through the POST ------------------------------------------------------------------
+
+
+def test_doctor_confirms(as_doctor, pending, doctor_user):
+    dashboard = reverse("booking:doctor_dashboard")
+    response = as_doctor.post(status_url(pending), {"target": S.CONFIRMED, "next": dashboard})
+    assert response.status_code == 302 and response["Location"] == dashboard
+    pending.refresh_from_db()
+    assert pending.status == S.CONFIRMED
+    event = pending.events.last()
+    assert (event.from_status, event.to_status, event.actor_role, event.actor) == (
+        S.PENDING,
+        S.CONFIRMED,
+        "doctor",
+        doctor_user,
+    )
+    assert any("confirmed" in m for m in messages_of(response))
+
+
+def test_doctor_declines_with_a_remark(as_doctor, pending):
+    response = as_doctor.post(status_url(pending), {"target": S.DECLINED, "remark": "  On leave that week.  "})
+    assert response["Location"] == detail_url(pending)
+    pending.refresh_from_db()
+    assert pending.status == S.DECLINED
+    assert pending.holds_slot is None
+    assert pending.events.last().remark == "On leave that week."
+
+
+@pytest.mark.parametrize("remark", [None, "", "   "])
+def test_declining_without_a_remark_is_refused(as_doctor, pending, remark):
+    data = {"target": S.DECLINED} if remark is None else {"target": S.DECLINED, "remark": remark}
+    response = as_doctor.post(status_url(pending), data)
+    assert response.status_code == 302
+    pending.refresh_from_db()
+    assert pending.status == S.PENDING
+    assert any("remark" in m for m in messages_of(response))
+    assert pending.events.count() == 1  # only the booking
+
+
+def test_too_long_remark_is_refused(as_doctor, pending):
+    response = as_doctor.post(status_url(pending), {"target": S.DECLINED, "remark": "x" * 1001})
+    pending.refresh_from_db()
+    assert pending.status == S.PENDING
+    assert any("Remark" in m for m in messages_of(response))
+
+
+@pytest.mark.parametrize("source", [S.PENDING, S.DECLINED])
+def test_completing_a_pending_or_declined_appointment_is_refused(as_doctor, doctor, source):
+    appointment = started(doctor, source)
+    response = as_doctor.post(status_url(appointment), {"target": S.COMPLETED})
+    appointment.refresh_from_db()
+    assert appointment.status == source
+    assert messages_of(response) == [
+        f"A {S(source).label.lower()} appointment cannot be completed.",
+    ]
+
+
+@pytest.mark.parametrize("target", [S.COMPLETED, S.NO_SHOW])
+def test_outcome_only_after_the_start(as_doctor, doctor, free_slot, target):
+    future = book(doctor, free_slot(doctor))
+    as_doctor.post(status_url(future), {"target": S.CONFIRMED})
+    response = as_doctor.post(status_url(future), {"target": target})
+    future.refresh_from_db()
+    assert future.status == S.CONFIRMED
+    assert any("once it has started" in m for m in messages_of(response))
+
+    past = started(doctor, S.CONFIRMED)
+    response = as_doctor.post(status_url(past), {"target": target})
+    past.refresh_from_db()
+    assert past.status == target
+    assert messages_of(response)[-1].startswith(f"Appointment {past.reference}")
+
+
+@pytest.mark.parametrize("target", ["", "teleported", "CONFIRMED", S.PENDING_PAYMENT])
+def test_bad_target_changes_nothing(as_doctor, pending, target):
+    response = as_doctor.post(status_url(pending), {"target": target, "remark": "x"})
+    assert response.status_code == 302
+    pending.refresh_from_db()
+    assert pending.status == S.PENDING
+    assert len(messages_of(response)) == 1
+
+
+def test_next_must_stay_on_this_site(as_doctor, pending):
+    response = as_doctor.post(status_url(pending), {"target": S.CONFIRMED, "next": "https://evil.example/"})
+    assert response["Location"] == detail_url(pending)
+
+
+# --- One appointment -------------------------------------------------------------------------------------
+
+
+def test_detail_shows_patient_timeline_and_allowed_buttons(as_doctor, pending):
+    response = as_doctor.get(detail_url(pending))
+    assert response.status_code == 200
+    content = response.content.decode()
+    for text in (pending.full_name, pending.email, pending.mobile, "Chest pain", "Registered patient"):
+        assert text in content
+    assert [a.target for a in response.context["actions"]] == [S.CONFIRMED, S.DECLINED, S.CANCELLED]
+    assert [a.target for a in response.context["actions"] if a.needs_remark] == [S.DECLINED, S.CANCELLED]
+    for target in (S.CONFIRMED, S.DECLINED, S.CANCELLED):
+        assert f'name="target" value="{target}"' in content
+    assert 'value="completed"' not in content
+    assert list(response.context["events"]) == list(pending.events.all())
+
+
+def test_detail_accepts_a_reference_typed_loosely(as_doctor, pending):
+    loose = pending.reference.replace("-", "").lower()
+    assert as_doctor.get(reverse("booking:doctor_appointment", args=[loose])).status_code == 200
+
+
+def test_finished_appointment_offers_no_buttons(as_doctor, doctor):
+    appointment = started(doctor, S.COMPLETED)
+    response = as_doctor.get(detail_url(appointment))
+    assert response.context["actions"] == []
+    assert "cannot change any more" in response.content.decode()
+
+
+# --- Meeting link -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def online(doctor, free_slot):
+    return book(doctor, free_slot(doctor, 1), mode=Appointment.Mode.ONLINE)
+
+
+def test_doctor_sets_a_meeting_link(as_doctor, online):
+    assert as_doctor.get(detail_url(online)).context["meeting_form"] is not None
+    response = as_doctor.post(meeting_url(online), {"meeting_url": "https://video.example.org/room-42"})
+    assert response["Location"] == detail_url(online)
+    online.refresh_from_db()
+    assert online.meeting_url == "https://video.example.org/room-42"
+    assert online.events.last().remark == "Meeting link added."
+
+
+@pytest.mark.parametrize("value", ["http://video.example.org/room", "ftp://x.example/", "not a url", ""])
+def test_meeting_link_must_be_https(as_doctor, online, value):
+    response = as_doctor.post(meeting_url(online), {"meeting_url": value})
+    assert response.status_code == 400
+    assert response.context["meeting_form"].errors
+    online.refresh_from_db()
+    assert online.meeting_url == ""
+
+
+def test_doctor_generates_a_meeting_link(as_doctor, online):
+    as_doctor.post(meeting_url(online), {"action": "generate"})
+    online.refresh_from_db()
+    assert online.meeting_url.startswith(settings.ONLINE_MEETING_BASE_URL)
+    assert online.meeting_url.startswith("https://")
+
+
+def test_no_meeting_link_for_in_person_appointments(as_doctor, pending):
+    assert as_doctor.get(detail_url(pending)).context["meeting_form"] is None
+    for data in ({"meeting_url": "https://video.example.org/room"}, {"action": "generate"}):
+        response = as_doctor.post(meeting_url(pending), data)
+        assert response.status_code == 302
+        assert messages_of(response)[-1] == "Only online consultations have a meeting link."
+    pending.refresh_from_db()
+    assert pending.meeting_url == ""
+
+
+def test_no_meeting_link_once_the_appointment_is_over(as_doctor, doctor):
+    appointment = started(doctor, S.CANCELLED, mode=Appointment.Mode.ONLINE)
+    assert as_doctor.get(detail_url(appointment)).context["meeting_form"] is None
+    response = as_doctor.post(meeting_url(appointment), {"action": "generate"})
+    appointment.refresh_from_db()
+    assert appointment.meeting_url == ""
+    assert "can no longer change" in messages_of(response)[0]
+
+
+# --- Search -------------------------------------------------------------------------------------------------
+
+
+def _found(client, **params) -> list[str]:
+    response = client.get(reverse("booking:doctor_search"), params)
+    assert response.status_code == 200
+    page = response.context["page"]
+    return [a.reference for a in page.object_list] if page else []
+
+
+def test_search_by_reference_name_and_email(as_doctor, doctor, free_slot, theirs):
+    alice = book(doctor, free_slot(doctor, 0), name="Alice Tester", email="alice@example.com")
+    bob = book(doctor, free_slot(doctor, 1), name="Bob Marley", email="bob@music.example")
+    assert _found(as_doctor, q=alice.reference) == [alice.reference]
+    assert _found(as_doctor, q=alice.reference.replace("-", "").lower()) == [alice.reference]
+    assert _found(as_doctor, q="marl") == [bob.reference]
+    assert _found(as_doctor, q="MUSIC.example") == [bob.reference]
+    assert sorted(_found(as_doctor, q="tester")) == [alice.reference]
+    # The other doctor's appointment is never found, by reference or by name.
+    assert _found(as_doctor, q=theirs.reference) == []
+    assert _found(as_doctor, q="Zed") == []
+    assert _found(as_doctor) == []  # nothing asked, nothing listed
+
+
+def test_search_by_status_and_pagination(as_doctor, doctor):
+    for i in range(25):
+        started(doctor, S.COMPLETED, hours_ago=i + 2, full_name=f"Patient {i}")
+    response = as_doctor.get(reverse("booking:doctor_search"), {"status": S.COMPLETED})
+    page = response.context["page"]
+    assert page.paginator.count == 25 and len(page.object_list) == 20
+    second = as_doctor.get(reverse("booking:doctor_search"), {"status": S.COMPLETED, "page": 2}).context["page"]
+    assert len(second.object_list) == 5
+    assert as_doctor.get(reverse("booking:doctor_search"), {"status": "bogus"}).status_code == 400
+
+
+# --- Report ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def report_data(doctor, other_doctor, free_slot):
+    """Three of the doctor's appointments (pending, confirmed, declined) and one of a colleague's."""
+    slots = [free_slot(doctor, n) for n in range(3)]
+    first, second, third = (book(doctor, slot, name=f"Patient {n}") for n, slot in enumerate(slots))
+    from booking.services import Actor, transition
+
+    actor = Actor(Actor.DOCTOR, doctor.user)
+    transition(second, S.CONFIRMED, actor)
+    transition(third, S.DECLINED, actor, remark="Full.")
+    book(other_doctor, free_slot(other_doctor), name="Zed Elsewhere")
+    day = slots[0].start.astimezone(clinic_zone()).date()
+    return {"appointments": [first, second, third], "from": day.isoformat(), "to": day.isoformat()}
+
+
+def test_report_counts_per_status(as_doctor, report_data):
+    response = as_doctor.get(reverse("booking:doctor_report"), {"from": report_data["from"], "to": report_data["to"]})
+    assert response.status_code == 200
+    counts = {status.value: n for status, n in response.context["counts"]}
+    assert counts[S.PENDING] == 1 and counts[S.CONFIRMED] == 1 and counts[S.DECLINED] == 1
+    assert counts[S.CANCELLED] == 0
+    assert response.context["total"] == 3
+    assert "Zed Elsewhere" not in response.content.decode()
+
+
+def test_report_csv(as_doctor, report_data):
+    response = as_doctor.get(
+        reverse("booking:doctor_report_csv"), {"from": report_data["from"], "to": report_data["to"]}
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="appointments-{report_data["from"]}-{report_data["to"]}.csv"'
+    )
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0] == ["reference", "date", "time", "patient", "status", "mode"]
+    expected = []
+    for appointment in report_data["appointments"]:
+        appointment.refresh_from_db()
+        local = appointment.local_starts_at
+        expected.append(
+            [
+                appointment.reference,
+                local.date().isoformat(),
+                local.strftime("%H:%M"),
+                appointment.full_name,
+                appointment.status,
+                "in_person",
+            ]
+        )
+    assert rows[1:] == expected
+
+
+def test_report_csv_neutralises_formulas(as_doctor, doctor):
+    appointment = started(doctor, S.COMPLETED, full_name='=HYPERLINK("http://x")')
+    day = appointment.local_starts_at.date().isoformat()
+    response = as_doctor.get(reverse("booking:doctor_report_csv"), {"from": day, "to": day})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[1][3] == '\'=HYPERLINK("http://x")'
+
+
+def test_report_defaults_to_this_month(as_doctor):
+    response = as_doctor.get(reverse("booking:doctor_report"))
+    assert response.status_code == 200
+    today = timezone.localdate(timezone=clinic_zone())
+    assert response.context["start"] == today.replace(day=1)
+    assert response.context["end"].month == today.month and (response.context["end"] + timedelta(days=1)).day == 1
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"from": "2025-03-10", "to": "2025-03-01"}, "must not be after"),
+        ({"from": "2024-01-01", "to": "2025-01-01"}, "at most 366 days"),
+        ({"from": "2025-02-30", "to": "2025-03-01"}, "real date"),
+        ({"from": "yesterday", "to": "2025-03-01"}, "real date"),
+        ({"from": "0001-01-01", "to": "0001-01-02"}, "between"),
+        ({"from": "9999-12-30", "to": "9999-12-31"}, "between"),
+    ],
+)
+def test_report_bad_dates_give_a_message(as_doctor, params, message):
+    response = as_doctor.get(reverse("booking:doctor_report"), params)
+    assert response.status_code == 400
+    assert any(message in m for m in messages_of(response))
+    assert "start" not in response.context
+    csv_response = as_doctor.get(reverse("booking:doctor_report_csv"), params)
+    assert csv_response.status_code == 302
+    assert csv_response["Location"].startswith(reverse("booking:doctor_report") + "?")
+
+
+def test_report_allows_a_whole_leap_year(as_doctor):
+    response = as_doctor.get(reverse("booking:doctor_report"), {"from": "2024-01-01", "to": "2024-12-31"})
+    assert response.status_code == 200
+    assert response.context["start"] == date(2024, 1, 1)
+
+
+def test_report_lists_only_own_appointments_in_range(as_doctor, doctor, other_doctor):
+    mine = started(doctor, S.NO_SHOW, full_name="Mine Only")
+    started(other_doctor, S.NO_SHOW, full_name="Not Mine")
+    outside = make_appointment(doctor, mine.starts_at - timedelta(days=40), S.COMPLETED, full_name="Long Ago")
+    day = mine.local_starts_at.date().isoformat()
+    response = as_doctor.get(reverse("booking:doctor_report"), {"from": day, "to": day})
+    assert [a.pk for a in response.context["page"].object_list] == [mine.pk]
+    assert outside.full_name not in response.content.decode()
+
+
+def test_second_doctor_page_is_independent(client, site_tree, doctor, pending):
+    """A doctor only ever sees appointments of the page linked to their own account."""
+    user = make_user("third.doc@example.com", "doctor")
+    make_doctor(site_tree["doctors"], "Dr Grace Hopper", user=user, slug="grace")
+    client.force_login(user)
+    assert client.get(detail_url(pending)).status_code == 404
+    assert pending.reference not in client.get(reverse("booking:doctor_dashboard")).content.decode()
+    assert AppointmentEvent.objects.filter(appointment=pending).count() == 1

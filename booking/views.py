@@ -18,7 +18,8 @@ from . import ratelimit
 from .access import appointment_from_token, get_appointment_for_request, grant_session_access
 from .availability import Slot, group_by_local_day
 from .forms import BookingForm, FindAppointmentForm
-from .models import Appointment, clinic_zone
+from .models import Appointment, Prescription, clinic_zone
+from .prescriptions import latest_signed_snapshot
 from .schedules import booking_window, doctor_free_slots
 from .services import (
     Actor,
@@ -161,7 +162,7 @@ def appointment_detail(request: HttpRequest, reference: str) -> HttpResponse:
         request, reference, Appointment.objects.select_related("doctor", "doctor__photo")
     )
     actor = _patient_actor(request, appointment)
-    prescription = getattr(appointment, "prescription", None)
+    prescription = Prescription.objects.filter(appointment=appointment).first()
     context = {
         "appointment": appointment,
         "events": appointment.events.all(),
@@ -171,7 +172,8 @@ def appointment_detail(request: HttpRequest, reference: str) -> HttpResponse:
         "cutoff_hours": settings.BOOKING_CANCEL_CUTOFF_HOURS,
         "show_meeting_link": online_link_visible(appointment),
         "link_opens_minutes": settings.ONLINE_LINK_VISIBLE_MINUTES,
-        "prescription": prescription if prescription is not None and prescription.is_signed else None,
+        # Patients see the newest signed version, even while the doctor drafts the next one.
+        "has_prescription": prescription is not None and latest_signed_snapshot(prescription) is not None,
     }
     return TemplateResponse(request, "booking/appointment_detail.html", context)
 

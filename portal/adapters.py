@@ -13,3 +13,12 @@ class AccountAdapter(DefaultAccountAdapter):
         if commit:
             user.groups.add(group_for_role(user.Role.PATIENT))
         return user
+
+    def get_login_redirect_url(self, request):
+        """Send each role to where its work is, unless the login asked for a specific page."""
+        user = request.user
+        if user.is_authenticated and user.is_doctor and hasattr(user, "doctor_page"):
+            return "/doctor/"
+        if user.is_authenticated and user.is_clinic_staff:
+            return "/admin/"
+        return super().get_login_redirect_url(request)

@@ -70,8 +70,9 @@ def demo_site(transactional_db, settings, tmp_path):
     call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
 
 
-def login(page, base_url: str, email: str, password: str, next_url: str = "/") -> None:
-    page.goto(f"{base_url}/accounts/login/?next={next_url}")
+def login(page, base_url: str, email: str, password: str, next_url: str | None = None) -> None:
+    """Sign in through the allauth form; without ``next_url`` each role lands on its own home."""
+    page.goto(f"{base_url}/accounts/login/" + (f"?next={next_url}" if next_url else ""))
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", password)
     page.locator("form").filter(has=page.locator("input[name=password]")).locator("button[type=submit]").click()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -78,7 +79,7 @@ def test_doctor_confirms_and_prescribes_patient_reads_and_reschedules(
         patient.get_by_role("link", name=re.compile("^Download PDF")).first.click()
     pdf = download_info.value
     assert pdf.suggested_filename == f"prescription-{appointment.reference}-v1.pdf"
-    assert open(pdf.path(), "rb").read(5) == b"%PDF-"
+    assert Path(pdf.path()).read_bytes()[:5] == b"%PDF-"
 
     # …and moves the appointment to another free time.
     patient.goto(f"{base}/appointments/{appointment.reference}/")

@@ -5,9 +5,8 @@ Both only call the booking service; nothing here changes an appointment by itsel
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django import forms
 from django.apps import apps
@@ -21,6 +20,7 @@ from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from .models import Appointment, clinic_zone
+from .reports import appointment_rows, csv_download
 from .services import Actor, BookingError, allowed_targets, move_appointment, transition
 
 MAX_REPORT_DAYS = 366
@@ -46,26 +46,6 @@ def _this_month() -> tuple[date, date]:
     first = today.replace(day=1)
     last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
     return first, last
-
-
-def appointments_between(start: date, end: date):
-    """Appointments starting on the local dates ``start``..``end`` inclusive."""
-    tz = clinic_zone()
-    return Appointment.objects.filter(
-        starts_at__gte=datetime.combine(start, time.min, tzinfo=tz),
-        starts_at__lt=datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz),
-    )
-
-
-def _csv_safe(value) -> str:
-    """Neutralise spreadsheet formulas (a name like ``=HYPERLINK(...)`` must stay text)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-class _Echo:
-    def write(self, value):
-        return value
 
 
 class AppointmentReportView(WagtailAdminTemplateMixin, TemplateView):
@@ -96,7 +76,7 @@ class AppointmentReportView(WagtailAdminTemplateMixin, TemplateView):
         if not form.is_valid():
             return context
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-        rows = appointments_between(start, end).values_list("doctor__title", "status")
+        rows = Appointment.objects.starting_between(start, end).values_list("doctor__title", "status")
         counts = Counter(rows)
         statuses = list(Appointment.Status)
         doctors = sorted({doctor for doctor, _ in counts})
@@ -117,30 +97,9 @@ class AppointmentReportView(WagtailAdminTemplateMixin, TemplateView):
         return context
 
     def csv_response(self, start: date, end: date) -> StreamingHttpResponse:
-        tz = clinic_zone()
-        queryset = appointments_between(start, end).select_related("doctor").order_by("starts_at")
-        header = ["reference", "date", "time", "doctor", "patient", "email", "mobile", "status", "mode"]
-
-        def rows():
-            yield header
-            for a in queryset.iterator(chunk_size=500):
-                local = a.starts_at.astimezone(tz)
-                yield [
-                    a.reference,
-                    local.date().isoformat(),
-                    local.strftime("%H:%M"),
-                    _csv_safe(a.doctor.title),
-                    _csv_safe(a.full_name),
-                    _csv_safe(a.email),
-                    _csv_safe(a.mobile),
-                    a.status,
-                    a.mode,
-                ]
-
-        writer = csv.writer(_Echo())
-        response = StreamingHttpResponse((writer.writerow(r) for r in rows()), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="appointments-{start}-{end}.csv"'
-        return response
+        queryset = Appointment.objects.starting_between(start, end).select_related("doctor").order_by("starts_at")
+        rows = appointment_rows(queryset, with_doctor=True, with_contact=True)
+        return csv_download(rows, f"appointments-{start}-{end}.csv")
 
 
 class MoveForm(forms.Form):

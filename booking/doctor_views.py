@@ -9,10 +9,9 @@ rules (who may do what, when, with which remark) are the same as everywhere else
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import wraps
 from typing import TYPE_CHECKING
 
@@ -20,9 +19,8 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
-from django.db import transaction
-from django.db.models import Count, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
@@ -32,8 +30,18 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from .doctor_forms import MeetingLinkForm, ReportForm, SearchForm, TransitionForm
-from .models import Appointment, AppointmentEvent, clinic_zone, normalize_reference
-from .services import REMARK_REQUIRED, Actor, BookingError, allowed_targets, generate_meeting_url, transition
+from .models import Appointment, clinic_zone, normalize_reference
+from .reports import appointment_rows, csv_download
+from .services import (
+    REMARK_REQUIRED,
+    Actor,
+    BookingError,
+    allowed_targets,
+    generate_meeting_url,
+    meeting_link_refusal,
+    set_meeting_url,
+    transition,
+)
 
 if TYPE_CHECKING:
     from home.models import DoctorPage
@@ -152,10 +160,6 @@ def _back_url(request: HttpRequest, appointment: Appointment) -> str:
 # --- Dashboard ---------------------------------------------------------------------------------
 
 
-def _local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=clinic_zone())
-
-
 @dataclass
 class AgendaDay:
     day: date
@@ -179,11 +183,9 @@ def dashboard(request: HttpRequest, doctor: DoctorPage) -> HttpResponse:
     own = Appointment.objects.filter(doctor=doctor)
 
     week = list(
-        own.filter(
-            starts_at__gte=_local_midnight(monday),
-            starts_at__lt=_local_midnight(monday + timedelta(days=7)),
-            status__in=AGENDA_STATUSES,
-        ).order_by("starts_at")
+        own.starting_between(monday, monday + timedelta(days=6))
+        .filter(status__in=AGENDA_STATUSES)
+        .order_by("starts_at")
     )
     by_day: dict[date, list[Appointment]] = {monday + timedelta(days=i): [] for i in range(7)}
     for appointment in week:
@@ -291,41 +293,6 @@ def appointment_transition(request: HttpRequest, doctor: DoctorPage, reference: 
     return redirect(back)
 
 
-def meeting_link_refusal(appointment: Appointment) -> str | None:
-    """Why this appointment's meeting link cannot be set, or None if it can."""
-    if appointment.mode != Appointment.Mode.ONLINE:
-        return "Only online consultations have a meeting link."
-    if not appointment.is_active:
-        return f"The appointment is {appointment.get_status_display().lower()}; its meeting link can no longer change."
-    return None
-
-
-def _save_meeting_url(appointment: Appointment, url: str, user) -> str | None:
-    """Store the link and note it on the timeline; return an error message instead if refused.
-
-    The row is locked and re-read so a link cannot be set on an appointment that the patient
-    cancelled a moment ago. The calendar sequence is bumped because the invite carries the link.
-    """
-    with transaction.atomic():
-        locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
-        refusal = meeting_link_refusal(locked)
-        if refusal or locked.meeting_url == url:
-            return refusal
-        remark = "Meeting link changed." if locked.meeting_url else "Meeting link added."
-        locked.meeting_url = url
-        locked.ics_sequence += 1
-        locked.save(update_fields=["meeting_url", "ics_sequence", "updated_at"])
-        AppointmentEvent.objects.create(
-            appointment=locked,
-            actor=user,
-            actor_role=Actor.DOCTOR,
-            from_status=locked.status,
-            to_status=locked.status,
-            remark=remark,
-        )
-    return None
-
-
 @never_cache
 @require_POST
 @doctor_required
@@ -346,9 +313,10 @@ def meeting_link(request: HttpRequest, doctor: DoctorPage, reference: str) -> Ht
             context = _appointment_context(request, doctor, appointment, meeting_form=form)
             return TemplateResponse(request, "doctor/appointment.html", context, status=400)
         url = form.cleaned_data["meeting_url"]
-    refusal = _save_meeting_url(appointment, url, request.user)
-    if refusal:
-        messages.error(request, refusal)
+    try:
+        set_meeting_url(appointment, url, _doctor_actor(request))
+    except BookingError as exc:
+        messages.error(request, exc.message)
     else:
         messages.success(request, "The meeting link is saved. The patient sees it shortly before the start.")
     return redirect(back)
@@ -393,15 +361,6 @@ def search(request: HttpRequest, doctor: DoctorPage) -> HttpResponse:
 # --- Report ----------------------------------------------------------------------------------------
 
 
-def appointments_between(doctor: DoctorPage, start: date, end: date) -> QuerySet[Appointment]:
-    """The doctor's appointments starting on the local dates ``start``..``end``, both included."""
-    return Appointment.objects.filter(
-        doctor=doctor,
-        starts_at__gte=_local_midnight(start),
-        starts_at__lt=_local_midnight(end + timedelta(days=1)),
-    )
-
-
 def _report_errors(form: ReportForm) -> list[str]:
     errors = list(form.non_field_errors())
     errors += [error for name in ("from", "to") for error in form.errors.get(name, [])]
@@ -420,7 +379,7 @@ def report(request: HttpRequest, doctor: DoctorPage) -> HttpResponse:
             messages.error(request, error)
         return TemplateResponse(request, "doctor/report.html", context, status=400)
 
-    rows = appointments_between(doctor, form.start, form.end)
+    rows = Appointment.objects.filter(doctor=doctor).starting_between(form.start, form.end)
     counted = dict(rows.order_by().values_list("status").annotate(n=Count("pk")))
     context.update(
         start=form.start,
@@ -433,22 +392,6 @@ def report(request: HttpRequest, doctor: DoctorPage) -> HttpResponse:
     return TemplateResponse(request, "doctor/report.html", context)
 
 
-def csv_safe(value: object) -> str:
-    """Neutralise spreadsheet formulas: a patient named ``=HYPERLINK(…)`` must stay text."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-class _Echo:
-    """A file-like object whose ``write`` hands the line back, for streaming ``csv.writer``."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-CSV_HEADER = ["reference", "date", "time", "patient", "status", "mode"]
-
-
 @never_cache
 @require_GET
 @doctor_required
@@ -457,26 +400,8 @@ def report_csv(request: HttpRequest, doctor: DoctorPage) -> HttpResponse:
     form = ReportForm.from_query(request.GET)
     if not form.is_valid():
         return redirect(f"{reverse('booking:doctor_report')}?{request.GET.urlencode()}")
-    start, end = form.start, form.end
-    queryset = appointments_between(doctor, start, end).order_by("starts_at", "pk")
-    tz = clinic_zone()
-
-    def lines() -> Iterator[list[str]]:
-        yield CSV_HEADER
-        for appointment in queryset.iterator(chunk_size=500):
-            local = appointment.starts_at.astimezone(tz)
-            yield [
-                appointment.reference,
-                local.date().isoformat(),
-                local.strftime("%H:%M"),
-                csv_safe(appointment.full_name),
-                appointment.status,
-                appointment.mode,
-            ]
-
-    writer = csv.writer(_Echo())
-    response = StreamingHttpResponse(
-        (writer.writerow(line) for line in lines()), content_type="text/csv; charset=utf-8"
+    queryset = (
+        Appointment.objects.filter(doctor=doctor).starting_between(form.start, form.end).order_by("starts_at", "pk")
     )
-    response["Content-Disposition"] = f'attachment; filename="appointments-{start.isoformat()}-{end.isoformat()}.csv"'
-    return response
+    rows = appointment_rows(queryset, with_doctor=False, with_contact=False)
+    return csv_download(rows, f"appointments-{form.start.isoformat()}-{form.end.isoformat()}.csv")

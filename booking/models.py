@@ -136,10 +136,13 @@ class AppointmentQuerySet(models.QuerySet):
     def overlapping(self, start: datetime, end: datetime):
         return self.filter(starts_at__lt=end, ends_at__gt=start)
 
-    def on_local_date(self, day: date):
+    def starting_between(self, first: date, last: date):
+        """Appointments starting on the clinic's local dates ``first``..``last``, both included."""
         tz = clinic_zone()
-        start = datetime.combine(day, time.min, tzinfo=tz)
-        return self.filter(starts_at__gte=start, starts_at__lt=start + timedelta(days=1))
+        return self.filter(
+            starts_at__gte=datetime.combine(first, time.min, tzinfo=tz),
+            starts_at__lt=datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz),
+        )
 
 
 class Appointment(models.Model):

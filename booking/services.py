@@ -306,6 +306,46 @@ def generate_meeting_url(appointment: Appointment) -> str:
     return f"{settings.ONLINE_MEETING_BASE_URL}{secrets.token_urlsafe(12)}"
 
 
+def meeting_link_refusal(appointment: Appointment) -> str | None:
+    """Why this appointment's meeting link cannot be set, or None if it can."""
+    if appointment.mode != Appointment.Mode.ONLINE:
+        return "Only online consultations have a meeting link."
+    if not appointment.is_active:
+        return f"The appointment is {appointment.get_status_display().lower()}; its meeting link can no longer change."
+    return None
+
+
+@transaction.atomic
+def set_meeting_url(appointment: Appointment, url: str, actor: Actor) -> Appointment:
+    """Store an online consultation's link and note it on the timeline.
+
+    The row is locked and re-read so a link cannot be set on an appointment that the patient
+    cancelled a moment ago. The calendar sequence is bumped because the invite carries the link.
+    """
+    if actor.role not in CLINIC_SIDE:
+        raise TransitionRefused("Only the doctor or clinic staff can set the meeting link.")
+    locked = _lock_appointment(appointment)
+    _check_owner(locked, actor)
+    refusal = meeting_link_refusal(locked)
+    if refusal:
+        raise TransitionRefused(refusal)
+    if locked.meeting_url != url:
+        remark = "Meeting link changed." if locked.meeting_url else "Meeting link added."
+        locked.meeting_url = url
+        locked.ics_sequence += 1
+        locked.save(update_fields=["meeting_url", "ics_sequence", "updated_at"])
+        AppointmentEvent.objects.create(
+            appointment=locked,
+            actor=actor.user,
+            actor_role=actor.role,
+            from_status=locked.status,
+            to_status=locked.status,
+            remark=remark,
+        )
+    appointment.refresh_from_db()
+    return appointment
+
+
 @transaction.atomic
 def move_appointment(
     appointment: Appointment,

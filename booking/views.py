@@ -49,6 +49,24 @@ def _parse_from(raw: str | None, first: date, last: date) -> date:
     return min(max(start, first), last)
 
 
+def slot_week_context(request: HttpRequest, doctor, *, show_slots: bool = True) -> dict:
+    """The slot picker's context: a week of the doctor's free slots from ``?from=`` (or POST)."""
+    first, last = booking_window()
+    page_start = _parse_from(request.GET.get("from") or request.POST.get("from"), first, last)
+    page_end = min(page_start + timedelta(days=DAYS_PER_PAGE - 1), last)
+    tz = clinic_zone()
+    slots = doctor_free_slots(doctor, page_start, page_end) if show_slots else []
+    return {
+        "days": group_by_local_day(slots, tz),
+        "selected_slot": request.POST.get("slot", ""),
+        "page_start": page_start,
+        "page_end": page_end,
+        "previous_from": page_start - timedelta(days=DAYS_PER_PAGE) if page_start > first else None,
+        "next_from": page_end + timedelta(days=1) if page_end < last else None,
+        "clinic_tz": tz,
+    }
+
+
 def _initial_for(user) -> dict:
     if not user.is_authenticated:
         return {}
@@ -57,9 +75,6 @@ def _initial_for(user) -> dict:
 
 def book_with_doctor(request: HttpRequest, doctor) -> HttpResponse:
     """GET: a week of free slots and the form. POST: book through the service, then confirm."""
-    first, last = booking_window()
-    page_start = _parse_from(request.GET.get("from") or request.POST.get("from"), first, last)
-    page_end = min(page_start + timedelta(days=DAYS_PER_PAGE - 1), last)
     status = 200
     form_kwargs = {"offers_online": doctor.offers_online}
 
@@ -82,21 +97,7 @@ def book_with_doctor(request: HttpRequest, doctor) -> HttpResponse:
     else:
         form = BookingForm(initial=_initial_for(request.user), **form_kwargs)
 
-    tz = clinic_zone()
-    days = group_by_local_day(doctor_free_slots(doctor, page_start, page_end), tz)
-    selected = request.POST.get("slot", "")
-    context = {
-        "page": doctor,
-        "self": doctor,
-        "form": form,
-        "days": days,
-        "selected_slot": selected,
-        "page_start": page_start,
-        "page_end": page_end,
-        "previous_from": page_start - timedelta(days=DAYS_PER_PAGE) if page_start > first else None,
-        "next_from": page_end + timedelta(days=1) if page_end < last else None,
-        "clinic_tz": tz,
-    }
+    context = {"page": doctor, "self": doctor, "form": form, **slot_week_context(request, doctor)}
     return TemplateResponse(request, "booking/book.html", context, status=status)
 
 
@@ -236,24 +237,13 @@ def reschedule_appointment(request: HttpRequest, reference: str) -> HttpResponse
                 messages.success(request, "Your appointment has been moved. We have emailed you the new time.")
                 return redirect("booking:appointment", reference=appointment.reference)
 
-    first, last = booking_window()
-    page_start = _parse_from(request.GET.get("from") or request.POST.get("from"), first, last)
-    page_end = min(page_start + timedelta(days=DAYS_PER_PAGE - 1), last)
-    slots = []
-    if patient_can_change(appointment):
-        slots = doctor_free_slots(doctor, page_start, page_end)
+    can_change = patient_can_change(appointment)
     context = {
         "appointment": appointment,
         "error": error,
         "slot_errors": [error] if error else [],
-        "can_change": patient_can_change(appointment),
-        "days": group_by_local_day(slots, clinic_zone()),
-        "selected_slot": request.POST.get("slot", ""),
-        "page_start": page_start,
-        "page_end": page_end,
-        "previous_from": page_start - timedelta(days=DAYS_PER_PAGE) if page_start > first else None,
-        "next_from": page_end + timedelta(days=1) if page_end < last else None,
-        "clinic_tz": clinic_zone(),
+        "can_change": can_change,
+        **slot_week_context(request, doctor, show_slots=can_change),
     }
     return TemplateResponse(request, "booking/reschedule.html", context, status=status)
 

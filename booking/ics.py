@@ -44,9 +44,13 @@ def event_status(appointment: Appointment, method: str = "REQUEST") -> str:
 
 
 def event_location(appointment: Appointment, clinic: ClinicSettings) -> str:
-    """The clinic's address in person; the meeting link online (or a pointer while there is none)."""
+    """The clinic's address in person; online, a pointer to the appointment page.
+
+    The meeting link itself is not put in calendar files: patients see it only from shortly
+    before the start (ONLINE_LINK_VISIBLE_MINUTES), on the appointment page and in the reminder.
+    """
     if appointment.mode == Appointment.Mode.ONLINE:
-        return appointment.meeting_url or "Online consultation (the link will be on your appointment page)"
+        return "Online consultation (the link will be on your appointment page)"
     return ", ".join([clinic.name, *clinic.address_lines]) if clinic.name else ", ".join(clinic.address_lines)
 
 

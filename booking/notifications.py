@@ -58,7 +58,9 @@ ICS_METHODS: dict[str, str] = {
     Kind.CANCELLED: "CANCEL",
 }
 
-MEETING_LINK_KINDS = frozenset({Kind.CONFIRMED, Kind.RESCHEDULED, Kind.REMINDER})
+# The video link travels only in the reminder: patients see it from shortly before the start,
+# not in the confirmation that may sit in an inbox (or a forwarded calendar) for weeks.
+MEETING_LINK_KINDS = frozenset({Kind.REMINDER})
 
 
 @dataclass(frozen=True)

@@ -254,8 +254,8 @@ def appointment_ics(request: HttpRequest, reference: str) -> HttpResponse:
     from .ics import appointment_ics as build_ics
 
     appointment = get_appointment_for_request(request, reference)
-    method = "REQUEST" if appointment.is_active else "CANCEL"
-    response = HttpResponse(build_ics(appointment, method=method), content_type="text/calendar; charset=utf-8")
+    # PUBLISH: a file saved from the site is a calendar entry, not a meeting request to answer.
+    response = HttpResponse(build_ics(appointment, method="PUBLISH"), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="appointment-{appointment.reference}.ics"'
     return response
 

@@ -130,15 +130,18 @@ def test_publish_for_downloads_has_no_attendee(doctor, clinic):
     assert "ATTENDEE" not in event
 
 
-def test_online_location_is_the_meeting_link(doctor, clinic):
+def test_online_calendar_file_never_carries_the_meeting_link(doctor, clinic):
+    """The link is shown only shortly before the start; a calendar file would leak it early."""
     appointment = appointment_at(
         doctor,
         datetime(2027, 7, 1, 9, 0, tzinfo=LONDON),
         mode=Appointment.Mode.ONLINE,
         meeting_url="https://meet.example/room-42",
     )
-    _, event = parse(appointment_ics(appointment))
-    assert str(event["LOCATION"]) == "https://meet.example/room-42"
+    ics = appointment_ics(appointment)
+    _, event = parse(ics)
+    assert "meet.example" not in ics
+    assert "appointment page" in str(event["LOCATION"])
 
 
 def test_account_holders_get_the_page_link(doctor, clinic, patient):

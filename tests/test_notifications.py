@@ -213,6 +213,10 @@ def test_reminder_of_an_online_appointment_contains_the_meeting_link(book, act, 
     appointment.refresh_from_db()
     assert appointment.meeting_url
 
+    confirmation = last_email("onfirmed")
+    assert appointment.meeting_url not in confirmation.body + html_of(confirmation)
+    assert all(appointment.meeting_url not in a[1] for a in confirmation.attachments if isinstance(a, tuple))
+
     with commit():
         queue_notification(appointment, Notification.Kind.REMINDER)
 

@@ -131,3 +131,60 @@ class ReportForm(forms.Form):
     @property
     def end(self) -> date:
         return self.cleaned_data["to"]
+
+
+# --- The doctor's own profile and weekly schedule -------------------------------------------
+
+
+def profile_form_class():
+    """The few profile fields a doctor keeps up to date; the fee, slot length and account stay with staff.
+
+    Built lazily because ``booking`` must not import page classes at module level.
+    """
+    from django.apps import apps
+
+    from portal.phones import normalize_phone
+
+    doctor_model = apps.get_model("home", "DoctorPage")
+
+    class DoctorProfileForm(forms.ModelForm):
+        class Meta:
+            model = doctor_model
+            fields = ["job_title", "qualifications", "languages", "phone", "offers_online"]
+            widgets = {"qualifications": forms.Textarea(attrs={"rows": 3})}
+
+        def clean_phone(self) -> str:
+            phone = self.cleaned_data["phone"]
+            return normalize_phone(phone) if phone else ""
+
+    return DoctorProfileForm
+
+
+def schedule_formsets(doctor, data=None):
+    """Working hours and time off as modelcluster formsets: edited in memory, then published."""
+    from modelcluster.forms import childformset_factory
+
+    from .models import TimeOff, WorkingHours
+
+    time_input = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    date_input = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    hours_formset = childformset_factory(
+        type(doctor),
+        WorkingHours,
+        fields=["weekday", "starts", "ends"],
+        widgets={"starts": time_input, "ends": time_input},
+        extra=2,
+        can_delete=True,
+    )
+    time_off_formset = childformset_factory(
+        type(doctor),
+        TimeOff,
+        fields=["start_date", "start_time", "end_date", "end_time", "reason"],
+        widgets={"start_date": date_input, "end_date": date_input, "start_time": time_input, "end_time": time_input},
+        extra=1,
+        can_delete=True,
+    )
+    return (
+        hours_formset(data, instance=doctor, prefix="hours"),
+        time_off_formset(data, instance=doctor, prefix="timeoff"),
+    )

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -320,6 +320,54 @@ def meeting_link(request: HttpRequest, doctor: DoctorPage, reference: str) -> Ht
     else:
         messages.success(request, "The meeting link is saved. The patient sees it shortly before the start.")
     return redirect(back)
+
+
+# --- Profile and schedule ----------------------------------------------------------------------
+
+
+@never_cache
+@doctor_required
+def schedule(request: HttpRequest, doctor: DoctorPage) -> HttpResponse:
+    """The doctor keeps their profile details, weekly hours and time off up to date.
+
+    Changes are published as a new revision of the doctor's page, exactly as if staff had made
+    them in the Wagtail admin, so the page history shows who changed what. Existing appointments
+    are kept: moving or cancelling them stays a deliberate step.
+    """
+    from .doctor_forms import profile_form_class, schedule_formsets
+
+    page = doctor.get_latest_revision_as_object()
+    form = profile_form_class()(request.POST or None, instance=page)
+    hours, time_off = schedule_formsets(page, request.POST or None)
+    if request.method == "POST":
+        try:
+            valid = all([form.is_valid(), hours.is_valid(), time_off.is_valid()])
+        except (KeyError, ValueError, ValidationError):
+            # modelcluster's formsets index the posted row ids directly: rows that do not match
+            # the page (a stale tab, a hand-made POST) must end in a message, not a 500.
+            messages.error(request, "The form was out of date. Nothing was saved; please make your changes again.")
+            return redirect("booking:doctor_schedule")
+        if valid:
+            form.save(commit=False)
+            hours.save(commit=False)
+            time_off.save(commit=False)
+            # The doctor has no Wagtail page permissions; being the page's own doctor is the
+            # permission here (checked by doctor_required), so Wagtail's check is skipped.
+            revision = page.save_revision(user=request.user, log_action=True)
+            revision.publish(user=request.user, skip_permission_checks=True)
+            messages.success(request, "Your profile and schedule are published. Existing appointments are unchanged.")
+            return redirect("booking:doctor_schedule")
+        messages.error(request, "Nothing was saved: please correct the fields marked below.")
+    context = {
+        "doctor": doctor,
+        "form": form,
+        "hours": hours,
+        "time_off": time_off,
+        "active_nav": "schedule",
+        "clinic_tz": clinic_zone(),
+    }
+    # A POST that reaches this point failed validation: the page comes back with the errors.
+    return TemplateResponse(request, "doctor/schedule.html", context, status=400 if request.method == "POST" else 200)
 
 
 # --- Search ----------------------------------------------------------------------------------------

@@ -59,3 +59,28 @@ def test_query_count_does_not_grow_with_data(client, site_tree, doctor, name):
 
     assert large == small, f"{name}: {small} queries with little data, {large} with more"
     assert large <= BUDGET, f"{name}: {large} queries"
+
+
+def test_my_appointments_and_appointment_page_do_not_grow_with_history(client, site_tree, doctor, patient):
+    from booking.schedules import booking_window, doctor_free_slots
+
+    from .factories import PASSWORD
+
+    client.login(email=patient.email, password=PASSWORD)
+    first, last = booking_window()
+    slots = doctor_free_slots(doctor, first, last)
+
+    def book_for_patient(n: int, offset: int):
+        for i, slot in enumerate(slots[offset : offset + n]):
+            details = PatientDetails(full_name="Alice", email=patient.email, mobile="+447912345678")
+            yield book_appointment(doctor_id=doctor.pk, starts_at=slot.start, details=details, patient=patient)
+
+    first_booking = list(book_for_patient(2, 0))[0]
+    detail_url = f"/appointments/{first_booking.reference}/"
+    count_queries(client, "/me/")
+    small_me, small_detail = count_queries(client, "/me/"), count_queries(client, detail_url)
+    list(book_for_patient(25, 2))
+    large_me, large_detail = count_queries(client, "/me/"), count_queries(client, detail_url)
+    assert large_me == small_me, (small_me, large_me)
+    assert large_detail == small_detail, (small_detail, large_detail)
+    assert large_me <= BUDGET and large_detail <= BUDGET

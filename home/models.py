@@ -103,7 +103,7 @@ class HomePage(Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["specializations"] = [
-            item.page.specific for item in self.featured_specializations.select_related("page").all() if item.page.live
+            item.page for item in self.featured_specializations.select_related("page__image") if item.page.live
         ]
         doctor_ids = [item.page_id for item in self.featured_doctors.all()]
         doctors = {d.pk: d for d in DoctorPage.objects.live().filter(pk__in=doctor_ids).with_cards()}

@@ -84,3 +84,30 @@ def test_my_appointments_and_appointment_page_do_not_grow_with_history(client, s
     assert large_me == small_me, (small_me, large_me)
     assert large_detail == small_detail, (small_detail, large_detail)
     assert large_me <= BUDGET and large_detail <= BUDGET
+
+
+def test_home_page_does_not_grow_with_featured_items(client, site_tree, doctor):
+    from home.models import HomePageFeaturedDoctor, HomePageFeaturedSpecialization, SpecializationPage
+
+    from wagtail.images.models import Image
+    from wagtail.images.tests.utils import get_test_image_file
+
+    home = site_tree["home"]
+
+    def feature(n: int) -> None:
+        for i in range(n):
+            image = Image.objects.create(title=f"Banner {n}-{i}", file=get_test_image_file())
+            spec = site_tree["spec_index"].add_child(
+                instance=SpecializationPage(title=f"Spec {i}", slug=f"spec-{n}-{i}", summary="x", image=image)
+            )
+            HomePageFeaturedSpecialization.objects.create(home=home, page=spec)
+            extra = make_doctor(site_tree["doctors"], f"Dr Featured {n}-{i}", specialization=spec)
+            HomePageFeaturedDoctor.objects.create(home=home, page=extra)
+
+    feature(1)
+    count_queries(client, "/")
+    small = count_queries(client, "/")
+    feature(5)
+    count_queries(client, "/")  # the first view of new images creates their renditions
+    large = count_queries(client, "/")
+    assert large == small, (small, large)

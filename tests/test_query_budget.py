@@ -71,11 +71,11 @@ def test_my_appointments_and_appointment_page_do_not_grow_with_history(client, s
     slots = doctor_free_slots(doctor, first, last)
 
     def book_for_patient(n: int, offset: int):
-        for i, slot in enumerate(slots[offset : offset + n]):
+        for slot in slots[offset : offset + n]:
             details = PatientDetails(full_name="Alice", email=patient.email, mobile="+447912345678")
             yield book_appointment(doctor_id=doctor.pk, starts_at=slot.start, details=details, patient=patient)
 
-    first_booking = list(book_for_patient(2, 0))[0]
+    first_booking, _ = book_for_patient(2, 0)
     detail_url = f"/appointments/{first_booking.reference}/"
     count_queries(client, "/me/")
     small_me, small_detail = count_queries(client, "/me/"), count_queries(client, detail_url)
@@ -87,10 +87,10 @@ def test_my_appointments_and_appointment_page_do_not_grow_with_history(client, s
 
 
 def test_home_page_does_not_grow_with_featured_items(client, site_tree, doctor):
-    from home.models import HomePageFeaturedDoctor, HomePageFeaturedSpecialization, SpecializationPage
-
     from wagtail.images.models import Image
     from wagtail.images.tests.utils import get_test_image_file
+
+    from home.models import HomePageFeaturedDoctor, HomePageFeaturedSpecialization, SpecializationPage
 
     home = site_tree["home"]
 

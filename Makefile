@@ -67,6 +67,7 @@ format: $(VENV)/.installed-dev
 check: $(VENV)/.installed-dev
 	$(PY) manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=portal.settings.production SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
+		WAGTAILADMIN_BASE_URL=https://clinic.example \
 		ALLOWED_HOSTS=clinic.example $(PY) manage.py check --deploy --fail-level WARNING
 
 clean:

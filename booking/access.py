@@ -22,9 +22,18 @@ def grant_session_access(request: HttpRequest, appointment: Appointment) -> None
         request.session[SESSION_KEY] = granted
 
 
+def session_grants_apply(user) -> bool:
+    """Guest grants in the session count for guests and patients, never for doctors or staff.
+
+    Doctors and staff see appointments through their own rights; a guest link that reached
+    them (a forwarded email, a shared calendar) must not widen those rights.
+    """
+    return not user.is_authenticated or user.is_patient
+
+
 def can_view(user, appointment: Appointment, session_references: list[str] = ()) -> bool:
     """True if ``user`` (possibly anonymous) or this session may see the appointment."""
-    if appointment.reference in session_references:
+    if appointment.reference in session_references and session_grants_apply(user):
         return True
     if not user.is_authenticated:
         return False
@@ -81,4 +90,7 @@ def appointment_from_token(reference: str, token: str) -> Appointment | None:
         return None
     if not isinstance(data, dict) or data.get("r") != normalize_reference(reference):
         return None
-    return Appointment.objects.filter(reference=data["r"], email__iexact=data.get("e", "")).first()
+    # Only guest bookings: an account holder's appointment opens after signing in, never by link.
+    return Appointment.objects.filter(
+        reference=data["r"], email__iexact=data.get("e", ""), patient__isnull=True
+    ).first()

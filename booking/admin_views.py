@@ -12,6 +12,7 @@ from django import forms
 from django.apps import apps
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -19,16 +20,23 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
+from .doctor_forms import EARLIEST_REPORT_DATE, LATEST_REPORT_DATE, MAX_REPORT_DAYS
 from .models import Appointment, clinic_zone
 from .reports import appointment_rows, csv_download
 from .services import Actor, BookingError, allowed_targets, move_appointment, transition
 
-MAX_REPORT_DAYS = 366
-
 
 class ReportForm(forms.Form):
-    start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        label="From",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[MinValueValidator(EARLIEST_REPORT_DATE), MaxValueValidator(LATEST_REPORT_DATE)],
+    )
+    end = forms.DateField(
+        label="To (inclusive)",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[MinValueValidator(EARLIEST_REPORT_DATE), MaxValueValidator(LATEST_REPORT_DATE)],
+    )
 
     def clean(self):
         data = super().clean()

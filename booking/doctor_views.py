@@ -336,13 +336,23 @@ def schedule(request: HttpRequest, doctor: DoctorPage) -> HttpResponse:
     """
     from .doctor_forms import profile_form_class, schedule_formsets
 
+    # Publishing from here must never publish something staff have not: a withdrawn page or a
+    # draft waiting in the admin (a new fee, another linked account) stays for staff to decide.
+    blocked = not doctor.live or doctor.has_unpublished_changes
+    if blocked and request.method == "POST":
+        messages.error(
+            request,
+            "Nothing was saved: your page is unpublished or has changes waiting for the clinic's staff. "
+            "Please ask them to publish or discard those first.",
+        )
+        return redirect("booking:doctor_schedule")
     page = doctor.get_latest_revision_as_object()
     form = profile_form_class()(request.POST or None, instance=page)
     hours, time_off = schedule_formsets(page, request.POST or None)
     if request.method == "POST":
         try:
             valid = all([form.is_valid(), hours.is_valid(), time_off.is_valid()])
-        except (KeyError, ValueError, ValidationError):
+        except (KeyError, ValueError, OverflowError, ValidationError):
             # modelcluster's formsets index the posted row ids directly: rows that do not match
             # the page (a stale tab, a hand-made POST) must end in a message, not a 500.
             messages.error(request, "The form was out of date. Nothing was saved; please make your changes again.")
@@ -364,6 +374,7 @@ def schedule(request: HttpRequest, doctor: DoctorPage) -> HttpResponse:
         "hours": hours,
         "time_off": time_off,
         "active_nav": "schedule",
+        "blocked": blocked,
         "clinic_tz": clinic_zone(),
     }
     # A POST that reaches this point failed validation: the page comes back with the errors.

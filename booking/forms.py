@@ -22,7 +22,7 @@ class BookingForm(forms.Form):
     full_name = forms.CharField(
         label="Full name", max_length=120, widget=forms.TextInput(attrs={"autocomplete": "name"})
     )
-    email = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    email = forms.EmailField(label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
     mobile = forms.CharField(
         label="Mobile number",
         max_length=32,
@@ -85,7 +85,9 @@ class FindAppointmentForm(forms.Form):
         help_text="It is in your confirmation email, e.g. K7M2Q-X9PR4.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
     )
-    email = forms.EmailField(label="Email you booked with", widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    email = forms.EmailField(
+        label="Email you booked with", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
 
     def clean_reference(self) -> str:
         return normalize_reference(self.cleaned_data["reference"])

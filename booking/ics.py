@@ -17,7 +17,7 @@ from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress
 
 from .models import Appointment
-from .notifications import appointment_link, clinic_details, organizer_email, site_host
+from .notifications import calendar_link, clinic_details, organizer_email, site_host
 
 if TYPE_CHECKING:
     from home.models import ClinicSettings
@@ -73,7 +73,7 @@ def appointment_ics(
     if method not in METHODS:
         raise ValueError(f"Unsupported iTIP method: {method!r}")
     clinic = clinic if clinic is not None else clinic_details()
-    link = appointment_link(appointment)
+    link = calendar_link(appointment)
 
     calendar = Calendar()
     calendar.add("prodid", PRODID)

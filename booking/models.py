@@ -111,7 +111,10 @@ class TimeOff(Orderable):
 
     def clean(self):
         if self.start_date and self.end_date:
-            start, end = self.interval()
+            try:
+                start, end = self.interval()
+            except OverflowError:
+                raise ValidationError({"end_date": "Pick an end date before the year 9999."}) from None
             if end <= start:
                 raise ValidationError({"end_date": "Time off must end after it starts."})
 

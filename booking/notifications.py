@@ -107,6 +107,17 @@ def appointment_link(appointment: Appointment) -> str:
     return absolute_url(reverse("booking:appointment", args=[appointment.reference]))
 
 
+def calendar_link(appointment: Appointment) -> str:
+    """A link safe to put in calendar files, which get synced and shared: never a signed one.
+
+    Account holders get their appointment page; guests get the lookup page, where the reference
+    (in the event's description) and their email open the appointment.
+    """
+    if appointment.patient_id is None:
+        return absolute_url(reverse("booking:find"))
+    return absolute_url(reverse("booking:appointment", args=[appointment.reference]))
+
+
 def organizer_email(clinic: ClinicSettings) -> str:
     """The clinic's public address, or the sender address when the clinic has none set."""
     return clinic.email or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]

@@ -33,13 +33,14 @@ from typing import Any
 
 import filetype
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from .access import SESSION_KEY
+from .access import SESSION_KEY, session_grants_apply
 from .models import (
     Appointment,
     MedicationLine,
@@ -131,7 +132,7 @@ def prescription_audience(user, appointment: Appointment, session_references: li
     """
     if can_see_drafts(user, appointment):
         return Audience.CLINICIAN
-    if appointment.reference in session_references:
+    if appointment.reference in session_references and session_grants_apply(user or AnonymousUser()):
         return Audience.PATIENT
     if user is not None and user.is_authenticated and appointment.patient_id == user.pk:
         return Audience.PATIENT

@@ -11,7 +11,13 @@ from django.http import HttpRequest
 
 
 def client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "unknown")
+    """The client's address as allauth sees it, honouring ALLAUTH_TRUSTED_PROXY_COUNT behind a proxy."""
+    from allauth.account.adapter import get_adapter
+
+    try:
+        return get_adapter(request).get_client_ip(request)
+    except Exception:  # noqa: BLE001 - a malformed forwarding header must not block the lookup
+        return request.META.get("REMOTE_ADDR", "unknown")
 
 
 def hit(key: str, *, limit: int, window_seconds: int) -> bool:

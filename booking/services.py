@@ -24,7 +24,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .models import Appointment, AppointmentEvent, clinic_zone
-from .schedules import doctor_free_slots
+from .schedules import booking_window, doctor_free_slots
 
 
 class BookingError(Exception):
@@ -76,7 +76,15 @@ def _check_slot(doctor, starts_at: datetime, *, now: datetime | None, ignore: Ap
         raise SlotUnavailable("That time is not valid.")
     if starts_at <= (now or timezone.now()):
         raise SlotUnavailable("That time is in the past — please pick a later one.")
-    day = timezone.localtime(starts_at, clinic_zone()).date()
+    try:
+        day = timezone.localtime(starts_at, clinic_zone()).date()
+    except OverflowError:  # a hand-made time near year 9999
+        raise SlotUnavailable("That time is not valid.") from None
+    _, last = booking_window(now)
+    if day > last:
+        raise SlotUnavailable(
+            f"Bookings open {settings.BOOKING_HORIZON_DAYS} days ahead — please pick an earlier date."
+        )
     slots = doctor_free_slots(doctor, day, day, now=now, ignore=ignore)
     if not any(slot.start == starts_at for slot in slots):
         raise SlotUnavailable(
@@ -367,6 +375,10 @@ def move_appointment(
     # Lock doctors in primary-key order so two moves between the same pair cannot deadlock.
     locked_doctors = {pk: _lock_doctor(pk) for pk in sorted({appointment.doctor_id, doctor_id})}
     locked = _lock_appointment(appointment)
+    if locked.doctor_id != appointment.doctor_id:
+        # Someone moved it to another doctor since this page was loaded; the doctor we locked
+        # above is no longer the one whose diary changes.
+        raise TransitionRefused("This appointment was just changed by someone else. Please reload and try again.")
     if not locked.is_active:
         raise TransitionRefused(f"A {locked.get_status_display().lower()} appointment cannot be moved.")
     _check_owner(locked, actor)

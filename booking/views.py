@@ -10,7 +10,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -122,12 +124,26 @@ def find_appointment(request: HttpRequest) -> HttpResponse:
             appointment = Appointment.objects.filter(
                 reference=form.cleaned_data["reference"], email__iexact=form.cleaned_data["email"]
             ).first()
-            if appointment is not None:
+            if appointment is not None and appointment.patient_id is not None:
+                # Reference and email travel in every email: for an account holder's
+                # appointment they are not enough; the account's password is.
+                login_url = (
+                    reverse("account_login") + "?next=" + reverse("booking:appointment", args=[appointment.reference])
+                )
+                form.add_error(
+                    None,
+                    format_html(
+                        'This appointment belongs to an account. <a href="{}">Log in</a> to see it.', login_url
+                    ),
+                )
+                status = 403
+            elif appointment is not None:
                 grant_session_access(request, appointment)
                 return redirect("booking:appointment", reference=appointment.reference)
-            # One message for a wrong reference and a wrong email: neither is confirmed.
-            form.add_error(None, "No appointment matches that reference and email. Check both and try again.")
-            status = 404
+            else:
+                # One message for a wrong reference and a wrong email: neither is confirmed.
+                form.add_error(None, "No appointment matches that reference and email. Check both and try again.")
+                status = 404
         else:
             status = 400
     return TemplateResponse(request, "booking/find.html", {"form": form}, status=status)

@@ -70,7 +70,9 @@ def test_fields(doctor, clinic):
     assert str(event["LOCATION"]) == "Riverside Clinic, 1 River Road, London SE1 9AA"
     description = str(event["DESCRIPTION"])
     assert "K7M2Q-X9PR4" in description
-    assert "http://testserver/appointments/K7M2Q-X9PR4/access/" in description  # a guest: the signed link
+    # A guest: the lookup page, never the signed link (calendar files get synced and shared).
+    assert "http://testserver/appointments/find/" in description
+    assert "/access/" not in text
     assert str(event["STATUS"]) == "CONFIRMED"
     assert str(event["ORGANIZER"]) == "mailto:hello@clinic.example"
     assert event["ORGANIZER"].params["CN"] == "Riverside Clinic"

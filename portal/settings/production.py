@@ -3,13 +3,17 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import SECRET_KEY
+from .base import SECRET_KEY, WAGTAILADMIN_BASE_URL
 from .env import env_bool, env_int
 
 DEBUG = env_bool("DEBUG", False)
 
 if not SECRET_KEY or SECRET_KEY.startswith("dev-only") or len(SECRET_KEY) < 40:
     raise ImproperlyConfigured("Set SECRET_KEY to a long random value (at least 40 characters).")
+
+# Every email, guest link and calendar file is built on this: it must be the public https address.
+if not WAGTAILADMIN_BASE_URL.startswith("https://") or "127.0.0.1" in WAGTAILADMIN_BASE_URL:
+    raise ImproperlyConfigured("Set WAGTAILADMIN_BASE_URL to the portal's public https address.")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

@@ -29,12 +29,12 @@ from .services import Actor, BookingError, allowed_targets, move_appointment, tr
 class ReportForm(forms.Form):
     start = forms.DateField(
         label="From",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         validators=[MinValueValidator(EARLIEST_REPORT_DATE), MaxValueValidator(LATEST_REPORT_DATE)],
     )
     end = forms.DateField(
         label="To (inclusive)",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         validators=[MinValueValidator(EARLIEST_REPORT_DATE), MaxValueValidator(LATEST_REPORT_DATE)],
     )
 
@@ -112,8 +112,10 @@ class AppointmentReportView(WagtailAdminTemplateMixin, TemplateView):
 
 class MoveForm(forms.Form):
     doctor = forms.ModelChoiceField(queryset=None, label="Doctor")
-    day = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
-    start = forms.TimeField(label="Start (clinic time)", widget=forms.TimeInput(attrs={"type": "time"}))
+    day = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    start = forms.TimeField(
+        label="Start (clinic time)", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -125,11 +127,17 @@ class MoveForm(forms.Form):
 
 class StatusForm(forms.Form):
     target = forms.ChoiceField(label="New status")
-    remark = forms.CharField(label="Remark for the patient", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    remark = forms.CharField(
+        label="Remark for the patient",
+        required=False,
+        help_text="Required when declining or cancelling; the patient reads it in their email.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     def __init__(self, *args, targets: list[str], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["target"].choices = [(t, Appointment.Status(t).label) for t in targets]
+        # No preselected status: one stray click must not confirm or cancel anything.
+        self.fields["target"].choices = [("", "Choose…")] + [(t, Appointment.Status(t).label) for t in targets]
 
 
 class ManageAppointmentView(WagtailAdminTemplateMixin, TemplateView):

@@ -60,7 +60,8 @@ def slot_week_context(request: HttpRequest, doctor, *, show_slots: bool = True) 
     slots = doctor_free_slots(doctor, page_start, page_end) if show_slots else []
     return {
         "days": group_by_local_day(slots, tz),
-        "selected_slot": request.POST.get("slot", ""),
+        # A time chosen on the doctor's page arrives preselected (?slot=); the service re-checks it.
+        "selected_slot": request.POST.get("slot") or request.GET.get("slot", ""),
         "page_start": page_start,
         "page_end": page_end,
         "previous_from": page_start - timedelta(days=DAYS_PER_PAGE) if page_start > first else None,

@@ -9,17 +9,36 @@ from django.utils import timezone
 from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
 
 from .admin_views import AppointmentReportView, ManageAppointmentView
 from .models import Appointment, Notification, PrescriptionAccessLog, clinic_zone
 
 
+class ReadOnlyPermissionHelper(PermissionHelper):
+    """Lists and inspect views only, for everyone including superusers.
+
+    Appointments change only through the booking service (the Manage view); emails and the
+    access log are records of what happened. A bare model form would skip the slot checks,
+    the timeline and the patient's emails.
+    """
+
+    def user_can_create(self, user):
+        return False
+
+    def user_can_edit_obj(self, user, obj):
+        return False
+
+    def user_can_delete_obj(self, user, obj):
+        return False
+
+
 class AppointmentAdmin(ModelAdmin):
     model = Appointment
     menu_label = "Appointments"
     menu_icon = "date"
-    list_display = ("reference", "local_start", "doctor", "full_name", "email", "mobile", "status", "mode", "manage")
+    list_display = ("reference", "local_start", "doctor", "full_name", "status", "mode", "manage")
     list_filter = ("status", "mode", "doctor", "starts_at")
     search_fields = ("reference", "full_name", "email", "mobile")
     ordering = ("-starts_at",)
@@ -42,24 +61,21 @@ class AppointmentAdmin(ModelAdmin):
         "created_at",
         "updated_at",
     )
-    create_view_enabled = False
-    edit_view_enabled = False
+    permission_helper_class = ReadOnlyPermissionHelper
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("doctor", "patient")
 
-    @staticmethod
-    def local_start(obj):
+    def local_start(self, obj):
         return timezone.localtime(obj.starts_at, clinic_zone()).strftime("%a %d %b %Y %H:%M")
 
     local_start.short_description = "Starts (clinic time)"
     local_start.admin_order_field = "starts_at"
 
-    @staticmethod
-    def manage(obj):
+    def manage(self, obj):
         return format_html('<a class="button button-small" href="{}">Manage</a>', manage_url(obj))
 
-    manage.short_description = ""
+    manage.short_description = "Actions"
 
 
 def manage_url(appointment: Appointment) -> str:
@@ -76,8 +92,7 @@ class NotificationAdmin(ModelAdmin):
     list_filter = ("status", "kind")
     search_fields = ("to", "subject", "appointment__reference")
     inspect_view_enabled = True
-    create_view_enabled = False
-    edit_view_enabled = False
+    permission_helper_class = ReadOnlyPermissionHelper
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("appointment")
@@ -92,8 +107,7 @@ class PrescriptionAccessLogAdmin(ModelAdmin):
     list_display = ("at", "action", "prescription", "user", "guest_email", "ip_address", "detail")
     list_filter = ("action", "at")
     search_fields = ("prescription__appointment__reference", "user__email", "guest_email")
-    create_view_enabled = False
-    edit_view_enabled = False
+    permission_helper_class = ReadOnlyPermissionHelper
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("prescription__appointment", "user")

@@ -161,3 +161,11 @@ def test_unknown_doctor_and_unknown_pages_are_404(client, doctor):
 def test_week_navigation_ignores_nonsense_dates(client, doctor):
     for value in ("garbage", "1999-01-01", "2999-01-01"):
         assert client.get(book_url(doctor), {"from": value}).status_code == 200
+
+
+def test_a_time_chosen_on_the_doctor_page_arrives_selected(client, doctor, free_slot):
+    slot = free_slot(doctor)
+    page = client.get(doctor.url).content.decode()
+    assert "slot=" in page
+    booking = client.get(book_url(doctor), {"from": slot.start.date().isoformat(), "slot": slot.start.isoformat()})
+    assert f'value="{slot.start.isoformat()}" checked' in booking.content.decode()

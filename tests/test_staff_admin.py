@@ -134,3 +134,36 @@ def test_appointment_inspect_and_email_lists_render(staff_client, doctor, far_sl
     assert staff_client.get(reverse("booking_appointment_modeladmin_inspect", args=[appointment.pk])).status_code == 200
     assert staff_client.get(reverse("booking_notification_modeladmin_index")).status_code == 200
     assert staff_client.get(reverse("booking_prescriptionaccesslog_modeladmin_index")).status_code == 200
+
+
+@pytest.mark.parametrize("user_fixture", ["staff_user", "superuser"])
+def test_booking_records_cannot_be_created_edited_or_deleted_by_bare_forms(
+    client, request, doctor, far_slots, user_fixture
+):
+    if user_fixture == "superuser":
+        from .factories import make_user
+
+        user = make_user("root@example.com", "staff", is_superuser=True)
+    else:
+        user = request.getfixturevalue(user_fixture)
+    client.login(email=user.email, password=PASSWORD)
+    appointment = book(doctor, far_slots[0])
+    for name, args in (
+        ("booking_appointment_modeladmin_create", []),
+        ("booking_appointment_modeladmin_edit", [appointment.pk]),
+        ("booking_appointment_modeladmin_delete", [appointment.pk]),
+    ):
+        assert client.get(reverse(name, args=args)).status_code in (302, 403), name
+        assert client.post(reverse(name, args=args), {"status": "cancelled"}).status_code in (302, 403), name
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.PENDING
+    listing = client.get(reverse("booking_appointment_modeladmin_index")).content.decode()
+    assert reverse("booking_appointment_modeladmin_edit", args=[appointment.pk]) not in listing
+
+
+def test_manage_page_prefills_dates_the_browser_can_read(staff_client, doctor, far_slots):
+    appointment = book(doctor, far_slots[0])
+    page = staff_client.get(reverse("booking_admin_manage", args=[appointment.reference])).content.decode()
+    assert f'value="{appointment.local_starts_at:%Y-%m-%d}"' in page
+    report = staff_client.get(reverse("booking_admin_report")).content.decode()
+    assert 'type="date"' in report and 'value="20' in report

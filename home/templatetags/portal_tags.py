@@ -54,3 +54,10 @@ def phone(value) -> str:
     from portal.phones import display_phone
 
     return display_phone(str(value or ""))
+
+
+@register.filter
+def zone_city(zone) -> str:
+    """A time zone as people say it: ``Europe/London`` → ``London``, ``America/New_York`` → ``New York``."""
+    key = getattr(zone, "key", str(zone))
+    return key.rsplit("/", 1)[-1].replace("_", " ")

@@ -20,13 +20,22 @@ class BookingForm(forms.Form):
         widget=forms.HiddenInput,  # rendered by the template as a group of radio buttons
     )
     full_name = forms.CharField(
-        label="Full name", max_length=120, widget=forms.TextInput(attrs={"autocomplete": "name"})
+        label="Full name",
+        max_length=120,
+        error_messages={"required": "Enter your full name."},
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
-    email = forms.EmailField(label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    email = forms.EmailField(
+        label="Email",
+        max_length=254,
+        error_messages={"required": "Enter your email address: the confirmation goes there."},
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
     mobile = forms.CharField(
         label="Mobile number",
         max_length=32,
         help_text="We text you only about this appointment.",
+        error_messages={"required": "Enter a mobile number so the clinic can reach you."},
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
     reason = forms.CharField(

@@ -109,7 +109,14 @@ def booking_confirmed(request: HttpRequest, doctor, reference: str) -> HttpRespo
     appointment = get_appointment_for_request(request, reference)
     if appointment.doctor_id != doctor.pk:
         raise Http404("No such appointment.")
-    return TemplateResponse(request, "booking/confirmed.html", {"page": doctor, "appointment": appointment})
+    context = {
+        "page": doctor,
+        "appointment": appointment,
+        "can_change": patient_can_change(appointment),
+        "cutoff": cancel_cutoff(appointment),
+        "cutoff_hours": settings.BOOKING_CANCEL_CUTOFF_HOURS,
+    }
+    return TemplateResponse(request, "booking/confirmed.html", context)
 
 
 @never_cache

@@ -118,7 +118,9 @@ def test_slot_in_time_off_is_refused(client, doctor, free_slot):
         ("slot", "", "Pick a time from the list."),
         ("slot", "not-a-date", "Pick a time from the list."),
         ("slot", "2030-01-01T09:00:00", "Pick a time from the list."),  # naive: no zone
-        ("full_name", "", "This field is required."),
+        ("full_name", "", "Enter your full name."),
+        ("email", "", "Enter your email address"),
+        ("mobile", "", "Enter a mobile number"),
         ("email", "not-an-email", "Enter a valid email address."),
         ("mobile", "12", "phone number"),
         ("mobile", "+44 1234", "phone number"),
@@ -169,3 +171,16 @@ def test_a_time_chosen_on_the_doctor_page_arrives_selected(client, doctor, free_
     assert "slot=" in page
     booking = client.get(book_url(doctor), {"from": slot.start.date().isoformat(), "slot": slot.start.isoformat()})
     assert f'value="{slot.start.isoformat()}" checked' in booking.content.decode()
+
+
+def test_confirmation_says_whether_the_booking_can_still_be_changed_online(client, doctor, free_slot, settings):
+    slot = free_slot(doctor)
+    response = client.post(book_url(doctor), form_data(slot), follow=True)
+    page = response.content.decode()
+    soon = slot.start - timezone.now() < timedelta(hours=settings.BOOKING_CANCEL_CUTOFF_HOURS)
+    if soon:
+        assert "cannot be changed or cancelled online" in page
+    else:
+        assert "You can change the time or cancel online until" in page
+    settings.BOOKING_CANCEL_CUTOFF_HOURS = 24 * 365
+    assert "cannot be changed or cancelled online" in client.get(response.redirect_chain[-1][0]).content.decode()

@@ -71,7 +71,7 @@ HOME = {
     ),
     "hero_cta_text": "Find a doctor",
     "intro": (
-        "<p>Riverside Clinic brings <b>fourteen doctors across eight specialities</b> under one roof, "
+        "<p>Riverside Clinic brings <b>fourteen doctors across eight specializations</b> under one roof, "
         "with tests, scans and follow-ups on site. No referral needed: pick a doctor, pick a time, "
         "and we will see you then.</p>"
     ),
@@ -618,7 +618,7 @@ class DemoSeeder:
             DoctorIndexPage,
             "Doctors",
             "doctors",
-            _paragraphs("Search by name or language, or filter by speciality, and book a time that suits you."),
+            _paragraphs("Search by name or language, or filter by specialization, and book a time that suits you."),
         )
         doctors = self.seed_doctors(doctor_index, specializations)
         self.link_doctor_accounts(doctors)
@@ -903,7 +903,7 @@ class DemoSeeder:
                 RichText(
                     _paragraphs(
                         "Riverside Clinic was founded in 1998 by two GPs who wanted to give patients more "
-                        "time. Today fourteen doctors across eight specialities work here, but the idea is "
+                        "time. Today fourteen doctors across eight specializations work here, but the idea is "
                         "the same: <b>unhurried appointments with the right doctor, first time</b>.",
                         "We are an independent clinic, owned and run by the doctors who work in it. We are "
                         "registered with the Care Quality Commission, and every doctor is on the GMC's "

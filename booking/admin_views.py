@@ -113,9 +113,7 @@ class AppointmentReportView(WagtailAdminTemplateMixin, TemplateView):
 class MoveForm(forms.Form):
     doctor = forms.ModelChoiceField(queryset=None, label="Doctor")
     day = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    start = forms.TimeField(
-        label="Start (clinic time)", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
-    )
+    start = forms.TimeField(label="Start (clinic time)", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -187,6 +187,9 @@ def appointment_detail(request: HttpRequest, reference: str) -> HttpResponse:
         request, reference, Appointment.objects.select_related("doctor", "doctor__photo")
     )
     actor = _patient_actor(request, appointment)
+    if actor is None and request.user.is_doctor:
+        # The appointment's doctor works from the dashboard's version of this page.
+        return redirect("booking:doctor_appointment", reference=appointment.reference)
     prescription = Prescription.objects.filter(appointment=appointment).first()
     context = {
         "appointment": appointment,

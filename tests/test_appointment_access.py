@@ -62,7 +62,10 @@ def test_owner_patient_sees_it(client, alices_appointment, patient):
 
 def test_its_doctor_sees_it_and_another_doctor_does_not(client, alices_appointment, doctor_user, other_doctor):
     client.login(email=doctor_user.email, password=PASSWORD)
-    assert client.get(urls_for(alices_appointment)[0]).status_code == 200
+    response = client.get(urls_for(alices_appointment)[0], follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == reverse("booking:doctor_appointment", args=[alices_appointment.reference])
+    assert alices_appointment.reference in response.content.decode()
     client.logout()
     client.login(email=other_doctor.user.email, password=PASSWORD)
     assert client.get(urls_for(alices_appointment)[0]).status_code == 404

@@ -141,7 +141,7 @@ def find_appointment(request: HttpRequest) -> HttpResponse:
                 form.add_error(
                     None,
                     format_html(
-                        'This appointment belongs to an account. <a href="{}">Log in</a> to see it.', login_url
+                        'This appointment belongs to an account. <a href="{}">Sign in</a> to see it.', login_url
                     ),
                 )
                 status = 403

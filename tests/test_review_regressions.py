@@ -38,7 +38,7 @@ def test_reference_and_email_do_not_open_an_account_holders_appointment(client, 
     mine = book(doctor, far_slots[0], patient=patient, email=patient.email)
     response = client.post(reverse("booking:find"), {"reference": mine.reference, "email": patient.email})
     assert response.status_code == 403
-    assert "Log in" in response.content.decode()
+    assert "Sign in" in response.content.decode()
     assert client.get(reverse("booking:appointment", args=[mine.reference])).status_code == 404
     assert client.post(reverse("booking:cancel", args=[mine.reference])).status_code == 404
 

@@ -64,7 +64,7 @@ format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-check: $(VENV)/.installed-dev
+check: $(VENV)/.installed-dev var
 	$(PY) manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=portal.settings.production SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
 		WAGTAILADMIN_BASE_URL=https://clinic.example \

@@ -220,7 +220,13 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # One line per background task (search index, reference index, each email) drowns the
+        # server's own output; failures are still logged as warnings and errors.
+        "django_tasks": {"level": env("TASKS_LOG_LEVEL", "WARNING")},
+        "django_tasks_db": {"level": env("TASKS_LOG_LEVEL", "WARNING")},
+    },
 }
 PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", "GB")
 PRIVATE_MEDIA_ROOT = Path(env("PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")))

@@ -22,6 +22,20 @@ def grant_session_access(request: HttpRequest, appointment: Appointment) -> None
         request.session[SESSION_KEY] = granted
 
 
+def linked_doctor_page(user):
+    """The doctor page linked to a signed-in doctor's account, or None (not a doctor, or unlinked)."""
+    if user is None or not user.is_authenticated or not user.is_doctor:
+        return None
+    # A missing reverse one-to-one raises RelatedObjectDoesNotExist, an AttributeError.
+    return getattr(user, "doctor_page", None)
+
+
+def is_appointments_doctor(user, appointment: Appointment) -> bool:
+    """True if ``user`` is the doctor the appointment is with."""
+    page = linked_doctor_page(user)
+    return page is not None and page.pk == appointment.doctor_id
+
+
 def session_grants_apply(user) -> bool:
     """Guest grants in the session count for guests and patients, never for doctors or staff.
 
@@ -39,10 +53,7 @@ def can_view(user, appointment: Appointment, session_references: list[str] = ())
         return False
     if user.has_perm("booking.view_appointment"):
         return True
-    if appointment.patient_id == user.pk:
-        return True
-    doctor_page = getattr(user, "doctor_page", None) if user.is_doctor else None
-    return doctor_page is not None and appointment.doctor_id == doctor_page.pk
+    return appointment.patient_id == user.pk or is_appointments_doctor(user, appointment)
 
 
 def get_appointment_for_request(request: HttpRequest, reference: str, queryset=None) -> Appointment:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -29,6 +29,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from .access import linked_doctor_page
 from .doctor_forms import MeetingLinkForm, ReportForm, SearchForm, TransitionForm
 from .models import Appointment, clinic_zone, normalize_reference
 from .reports import appointment_rows, csv_download
@@ -59,16 +60,6 @@ DoctorView = Callable[..., HttpResponse]
 
 
 # --- Access ---------------------------------------------------------------------------------
-
-
-def linked_doctor_page(user) -> DoctorPage | None:
-    """The doctor page of a signed-in doctor, or None (not a doctor, or no page linked yet)."""
-    if not user.is_authenticated or not user.is_doctor:
-        return None
-    try:
-        return user.doctor_page
-    except ObjectDoesNotExist:
-        return None
 
 
 def doctor_required(view: DoctorView) -> DoctorView:

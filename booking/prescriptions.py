@@ -40,7 +40,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from .access import SESSION_KEY, session_grants_apply
+from .access import SESSION_KEY, is_appointments_doctor, linked_doctor_page, session_grants_apply
 from .models import (
     Appointment,
     MedicationLine,
@@ -101,10 +101,7 @@ class AttachmentRejected(PrescriptionError):
 
 def is_prescribing_doctor(user, appointment: Appointment) -> bool:
     """True if ``user`` is the doctor the appointment is with (the only one who may write)."""
-    if user is None or not user.is_authenticated or not getattr(user, "is_doctor", False):
-        return False
-    doctor_page = getattr(user, "doctor_page", None)
-    return doctor_page is not None and doctor_page.pk == appointment.doctor_id
+    return is_appointments_doctor(user, appointment)
 
 
 def can_see_drafts(user, appointment: Appointment) -> bool:
@@ -159,7 +156,7 @@ def _signer_name(user) -> str:
     """The name a signature shows: the doctor page's title ("Dr …") rather than the login name."""
     if user is None:
         return ""
-    doctor_page = getattr(user, "doctor_page", None) if getattr(user, "is_doctor", False) else None
+    doctor_page = linked_doctor_page(user)
     if doctor_page is not None:
         return doctor_page.title
     return user.get_full_name() or user.email

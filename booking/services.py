@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from .access import is_appointments_doctor
 from .models import Appointment, AppointmentEvent, clinic_zone
 from .schedules import booking_window, doctor_free_slots
 
@@ -226,8 +227,7 @@ def patient_can_change(appointment: Appointment, *, now: datetime | None = None)
 def _check_owner(appointment: Appointment, actor: Actor) -> None:
     """Doctors act only on their own appointments, patients only on theirs."""
     if actor.role == Actor.DOCTOR:
-        doctor_page = getattr(actor.user, "doctor_page", None)
-        if doctor_page is None or doctor_page.pk != appointment.doctor_id:
+        if not is_appointments_doctor(actor.user, appointment):
             raise TransitionRefused("Only the appointment's own doctor can do that.")
     elif actor.role == Actor.PATIENT and appointment.patient_id != getattr(actor.user, "pk", None):
         raise TransitionRefused("You can only change your own appointments.")

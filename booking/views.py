@@ -242,7 +242,8 @@ def reschedule_appointment(request: HttpRequest, reference: str) -> HttpResponse
     doctor = appointment.doctor
     status = 200
     error = ""
-    if not patient_can_change(appointment):
+    can_change = patient_can_change(appointment)
+    if not can_change:
         error = (
             f"This appointment can no longer be moved online: changes are possible up to "
             f"{settings.BOOKING_CANCEL_CUTOFF_HOURS} hours before the start. Please phone the clinic."
@@ -264,7 +265,6 @@ def reschedule_appointment(request: HttpRequest, reference: str) -> HttpResponse
                 messages.success(request, "Your appointment has been moved. We have emailed you the new time.")
                 return redirect("booking:appointment", reference=appointment.reference)
 
-    can_change = patient_can_change(appointment)
     context = {
         "appointment": appointment,
         "error": error,

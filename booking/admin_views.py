@@ -6,7 +6,7 @@ Both only call the booking service; nothing here changes an appointment by itsel
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django import forms
 from django.apps import apps
@@ -16,11 +16,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils import timezone
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from .doctor_forms import EARLIEST_REPORT_DATE, LATEST_REPORT_DATE, MAX_REPORT_DAYS
+from .doctor_forms import EARLIEST_REPORT_DATE, LATEST_REPORT_DATE, MAX_REPORT_DAYS, this_month
 from .models import Appointment, clinic_zone
 from .reports import appointment_rows, csv_download
 from .services import Actor, BookingError, allowed_targets, move_appointment, transition
@@ -49,13 +48,6 @@ class ReportForm(forms.Form):
         return data
 
 
-def _this_month() -> tuple[date, date]:
-    today = timezone.localdate(timezone=clinic_zone())
-    first = today.replace(day=1)
-    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    return first, last
-
-
 class AppointmentReportView(WagtailAdminTemplateMixin, TemplateView):
     """Counts of appointments by doctor and status between two dates, with a CSV export."""
 
@@ -72,7 +64,7 @@ class AppointmentReportView(WagtailAdminTemplateMixin, TemplateView):
         return [*self.breadcrumbs_items, {"url": "", "label": self.page_title}]
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        first, last = _this_month()
+        first, last = this_month()
         form = ReportForm(request.GET or {"start": first, "end": last})
         if form.is_valid() and request.GET.get("format") == "csv":
             return self.csv_response(form.cleaned_data["start"], form.cleaned_data["end"])

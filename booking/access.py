@@ -1,17 +1,38 @@
-"""Who may see which appointment: one getter, used by every view that takes a reference.
+"""Every "who may" rule of the booking app, in one module.
 
-An appointment is visible to its patient's account, to the doctor it is with, to clinic staff
-with the permission, and to a guest whose session proved the reference *and* the email it was
-booked with. Everyone else gets a 404, so a reference's existence is never confirmed.
+* Who may **see** an appointment (:func:`can_view`, :func:`get_appointment_for_request`): its
+  patient's account, the doctor it is with, clinic staff with the permission, and a guest whose
+  session proved the reference *and* the email it was booked with (or opened a signed link).
+  Everyone else gets a 404, so a reference's existence is never confirmed.
+* Who may **change** it (:func:`check_owner`): doctors only their own appointments, patients only
+  theirs. *Which* changes are allowed when is the lifecycle's table in
+  ``booking.appointments.services``; this module only answers "is it yours".
+* Who may **read or write a prescription** (:func:`prescription_audience`,
+  :func:`check_may_prescribe`).
 """
 
 from __future__ import annotations
 
+from enum import Enum
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.core import signing
 from django.http import Http404, HttpRequest
 
+from home.models import DoctorPage
+
+from .errors import NotPrescribable, NotPrescribingDoctor, TransitionRefused
 from .models import Appointment, normalize_reference
 
 SESSION_KEY = "appointment_access"
+
+# Appointments at which the patient has been (or is about to be) seen.
+PRESCRIBABLE_STATUSES = (Appointment.Status.CONFIRMED, Appointment.Status.COMPLETED)
+
+
+# --- Guests' browser sessions ----------------------------------------------------------------
 
 
 def grant_session_access(request: HttpRequest, appointment: Appointment) -> None:
@@ -22,21 +43,12 @@ def grant_session_access(request: HttpRequest, appointment: Appointment) -> None
         request.session[SESSION_KEY] = granted
 
 
-def linked_doctor_page(user):
-    """The doctor page linked to a signed-in doctor's account, or None (not a doctor, or unlinked)."""
-    if user is None or not user.is_authenticated or not user.is_doctor:
-        return None
-    # A missing reverse one-to-one raises RelatedObjectDoesNotExist, an AttributeError.
-    return getattr(user, "doctor_page", None)
+def session_references(request: HttpRequest) -> list[str]:
+    """The references this browser session proved (empty for a session that proved none)."""
+    return list(request.session.get(SESSION_KEY, []))
 
 
-def is_appointments_doctor(user, appointment: Appointment) -> bool:
-    """True if ``user`` is the doctor the appointment is with."""
-    page = linked_doctor_page(user)
-    return page is not None and page.pk == appointment.doctor_id
-
-
-def session_grants_apply(user) -> bool:
+def session_grants_apply(user: Any) -> bool:
     """Guest grants in the session count for guests and patients, never for doctors or staff.
 
     Doctors and staff see appointments through their own rights; a guest link that reached
@@ -45,9 +57,29 @@ def session_grants_apply(user) -> bool:
     return not user.is_authenticated or user.is_patient
 
 
-def can_view(user, appointment: Appointment, session_references: list[str] = ()) -> bool:
+# --- Doctors ---------------------------------------------------------------------------------
+
+
+def linked_doctor_page(user: Any) -> DoctorPage | None:
+    """The doctor page linked to a signed-in doctor's account, or None (not a doctor, or unlinked)."""
+    if user is None or not user.is_authenticated or not user.is_doctor:
+        return None
+    # A missing reverse one-to-one raises RelatedObjectDoesNotExist, an AttributeError.
+    return getattr(user, "doctor_page", None)
+
+
+def is_appointments_doctor(user: Any, appointment: Appointment) -> bool:
+    """True if ``user`` is the doctor the appointment is with."""
+    page = linked_doctor_page(user)
+    return page is not None and page.pk == appointment.doctor_id
+
+
+# --- Seeing an appointment -------------------------------------------------------------------
+
+
+def can_view(user: Any, appointment: Appointment, session_refs: list[str] | tuple[str, ...] = ()) -> bool:
     """True if ``user`` (possibly anonymous) or this session may see the appointment."""
-    if appointment.reference in session_references and session_grants_apply(user):
+    if appointment.reference in session_refs and session_grants_apply(user):
         return True
     if not user.is_authenticated:
         return False
@@ -56,16 +88,89 @@ def can_view(user, appointment: Appointment, session_references: list[str] = ())
     return appointment.patient_id == user.pk or is_appointments_doctor(user, appointment)
 
 
-def get_appointment_for_request(request: HttpRequest, reference: str, queryset=None) -> Appointment:
+def get_appointment_for_request(request: HttpRequest, reference: str, queryset: Any = None) -> Appointment:
     """Return the appointment if this request may see it, else raise Http404."""
     queryset = queryset if queryset is not None else Appointment.objects.select_related("doctor")
     try:
         appointment = queryset.get(reference=normalize_reference(reference))
     except Appointment.DoesNotExist:
         raise Http404("No such appointment.") from None
-    if not can_view(request.user, appointment, request.session.get(SESSION_KEY, [])):
+    if not can_view(request.user, appointment, session_references(request)):
         raise Http404("No such appointment.")
     return appointment
+
+
+# --- Changing an appointment -----------------------------------------------------------------
+
+
+def check_owner(appointment: Appointment, role: str, user: Any) -> None:
+    """Doctors act only on their own appointments, patients only on theirs; raise otherwise."""
+    if role == "doctor":
+        if not is_appointments_doctor(user, appointment):
+            raise TransitionRefused("Only the appointment's own doctor can do that.")
+    elif role == "patient" and appointment.patient_id != getattr(user, "pk", None):
+        raise TransitionRefused("You can only change your own appointments.")
+
+
+# --- Prescriptions ---------------------------------------------------------------------------
+
+
+def check_may_prescribe(user: Any, appointment: Appointment) -> None:
+    """Raise unless ``user`` is the appointment's doctor and the appointment is one to prescribe at."""
+    if not is_appointments_doctor(user, appointment):
+        raise NotPrescribingDoctor("Only the appointment's own doctor can write its prescription.")
+    if appointment.status not in PRESCRIBABLE_STATUSES:
+        raise NotPrescribable(
+            f"A prescription can only be written for a confirmed or completed appointment; "
+            f"this one is {appointment.get_status_display().lower()}."
+        )
+
+
+def can_see_drafts(user: Any, appointment: Appointment) -> bool:
+    """The doctor, and staff with ``booking.view_prescription``, see unsigned work in progress."""
+    if is_appointments_doctor(user, appointment):
+        return True
+    return bool(user is not None and user.is_authenticated and user.has_perm("booking.view_prescription"))
+
+
+class Audience(Enum):
+    """How a reader sees a prescription: clinicians see the live draft, patients signed content."""
+
+    CLINICIAN = "clinician"
+    PATIENT = "patient"
+    NONE = "none"
+
+
+def prescription_audience(
+    user: Any, appointment: Appointment, session_refs: list[str] | tuple[str, ...] = ()
+) -> Audience:
+    """Which view of the prescription this reader gets.
+
+    Patient side means the account that owns the appointment, or a browser session that proved
+    the reference and email. Anyone else who can see the appointment (staff with
+    ``booking.view_appointment`` but not ``view_prescription``) gets nothing: an appointment's
+    time is not its medical content.
+    """
+    if can_see_drafts(user, appointment):
+        return Audience.CLINICIAN
+    if appointment.reference in session_refs and session_grants_apply(user or AnonymousUser()):
+        return Audience.PATIENT
+    if user is not None and user.is_authenticated and appointment.patient_id == user.pk:
+        return Audience.PATIENT
+    return Audience.NONE
+
+
+def audience_for_request(request: HttpRequest, appointment: Appointment) -> Audience:
+    """:func:`prescription_audience` for a request (reads the guest session's granted references)."""
+    return prescription_audience(request.user, appointment, session_references(request))
+
+
+def can_read_prescription(user: Any, appointment: Appointment, session_refs: list[str] | tuple[str, ...] = ()) -> bool:
+    """True if ``user`` (or this session) may read the appointment's prescription in some form.
+
+    Patients still only read *signed* content; see ``booking.prescriptions.snapshots``.
+    """
+    return prescription_audience(user, appointment, session_refs) is not Audience.NONE
 
 
 # --- Signed links for guests ----------------------------------------------------------------
@@ -77,23 +182,11 @@ _SALT = "booking.guest-link"
 
 def guest_link_token(appointment: Appointment) -> str:
     """A signed, timestamped token for ``appointment`` and the email it was booked with."""
-    from django.core import signing
-
     return signing.dumps({"r": appointment.reference, "e": appointment.email.lower()}, salt=_SALT, compress=True)
-
-
-def guest_link_path(appointment: Appointment) -> str:
-    """The site-relative path of the appointment's signed guest link."""
-    from django.urls import reverse
-
-    return reverse("booking:guest_link", args=[appointment.reference, guest_link_token(appointment)])
 
 
 def appointment_from_token(reference: str, token: str) -> Appointment | None:
     """The appointment a valid, unexpired token names, or None (bad signature, expired, mismatch)."""
-    from django.conf import settings
-    from django.core import signing
-
     max_age = settings.GUEST_LINK_MAX_AGE_DAYS * 24 * 3600
     try:
         data = signing.loads(token, salt=_SALT, max_age=max_age)

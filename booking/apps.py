@@ -9,7 +9,7 @@ class BookingConfig(AppConfig):
         from allauth.account.signals import email_confirmed
         from django.contrib.auth.signals import user_logged_in
 
-        from .claims import on_email_confirmed, on_user_logged_in
+        from .appointments.claims import on_email_confirmed, on_user_logged_in
 
         email_confirmed.connect(on_email_confirmed, dispatch_uid="booking.claim_on_confirm")
         user_logged_in.connect(on_user_logged_in, dispatch_uid="booking.claim_on_login")

@@ -1,7 +1,7 @@
 """Wagtail admin wiring for booking records, grouped under one "Bookings" menu.
 
 Lists use wagtail-modeladmin. Appointments are never created or edited by a bare model form:
-the "Manage" view changes status or moves them through ``booking.services``.
+the "Manage" view changes status or moves them through ``booking.appointments.services``.
 """
 
 from django.urls import path, reverse
@@ -12,8 +12,8 @@ from wagtail.admin.menu import MenuItem
 from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
 
-from .admin_views import AppointmentReportView, ManageAppointmentView
 from .models import Appointment, Notification, PrescriptionAccessLog, clinic_zone
+from .staff.views import AppointmentReportView, ManageAppointmentView
 
 
 class ReadOnlyPermissionHelper(PermissionHelper):

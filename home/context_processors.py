@@ -1,7 +1,9 @@
-"""Template context shared by every page: the main navigation."""
+"""Template context shared by every page: the main navigation and the clinic's details."""
 
 from django.utils.functional import SimpleLazyObject
 from wagtail.models import Site
+
+from .models import ClinicSettings
 
 
 def _menu_pages(request):
@@ -14,3 +16,8 @@ def _menu_pages(request):
 def navigation(request):
     """``nav_pages``: the home page's children marked "show in menus", fetched only if used."""
     return {"nav_pages": SimpleLazyObject(lambda: _menu_pages(request))}
+
+
+def clinic(request):
+    """``clinic_settings``: the clinic's name, address and phone, read once and never written on a GET."""
+    return {"clinic_settings": SimpleLazyObject(lambda: ClinicSettings.current(request))}

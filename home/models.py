@@ -2,7 +2,9 @@
 
 Page types are constrained with ``parent_page_types``/``subpage_types`` so the tree stays
 Home → {Standard, Specializations → Specialization, Doctors → Doctor}. Booking rules do not live
-here: ``DoctorPage``'s ``book/`` routes only hand over to ``booking.views``.
+here, and this app never imports ``booking``: the doctor page's template reaches booking through
+its template tags and URLs (``<doctor page>/book/`` is a booking URL), and booking reaches these
+pages through their models.
 """
 
 from __future__ import annotations
@@ -15,8 +17,7 @@ from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Prefetch, Q
-from django.utils.decorators import method_decorator
-from django.views.decorators.cache import never_cache
+from django.http import HttpRequest
 from modelcluster.fields import ParentalKey
 from wagtail import blocks
 from wagtail.admin.panels import (
@@ -27,10 +28,9 @@ from wagtail.admin.panels import (
     MultipleChooserPanel,
     PageChooserPanel,
 )
-from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField, StreamField
-from wagtail.models import Orderable, Page, PageManager
+from wagtail.models import Orderable, Page, PageManager, Site
 from wagtail.query import PageQuerySet
 from wagtail.search import index
 
@@ -67,6 +67,24 @@ class ClinicSettings(BaseSiteSetting):
         super().clean()
         if self.phone:
             self.phone = normalize_phone(self.phone)
+
+    @classmethod
+    def current(cls, request: HttpRequest | None = None) -> ClinicSettings:
+        """The clinic's details for ``request``'s site (or the default site), read without writing.
+
+        Wagtail's ``for_request``/``for_site`` create a row on first read; a GET (or an email
+        rendered inside a booking's transaction) must not write. Without a saved row this is an
+        unsaved instance holding the model's defaults. Cached on the request, so a page that
+        shows the clinic's details in several places reads them once.
+        """
+        if request is not None and hasattr(request, "_clinic_settings"):
+            return request._clinic_settings
+        site = Site.find_for_request(request) if request is not None else None
+        rows = cls.objects.filter(site=site) if site is not None else cls.objects.filter(site__is_default_site=True)
+        found = rows.first() or cls()
+        if request is not None:
+            request._clinic_settings = found
+        return found
 
     @property
     def address_lines(self) -> list[str]:
@@ -232,8 +250,8 @@ class DoctorPageQuerySet(PageQuerySet):
         )
 
 
-class DoctorPage(RoutablePageMixin, Page):
-    """A doctor's public profile; its ``book/`` sub-route is where patients book."""
+class DoctorPage(Page):
+    """A doctor's public profile; ``<its url>book/`` (a booking URL) is where patients book."""
 
     photo = models.ForeignKey("wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     job_title = models.CharField(max_length=120, blank=True, help_text="e.g. 'Consultant cardiologist'.")
@@ -310,26 +328,11 @@ class DoctorPage(RoutablePageMixin, Page):
     def qualification_list(self) -> list[str]:
         return [line for line in self.qualifications.splitlines() if line.strip()]
 
-    def get_context(self, request, *args, **kwargs):
-        from booking.views import upcoming_days_for_doctor
-
-        context = super().get_context(request, *args, **kwargs)
-        context["next_days"] = upcoming_days_for_doctor(self, days_with_slots=3)
-        return context
-
-    @path("book/", name="book")
-    @method_decorator(never_cache)
-    def book(self, request):
-        from booking.views import book_with_doctor
-
-        return book_with_doctor(request, self)
-
-    @path("book/confirmed/<str:reference>/", name="book_confirmed")
-    @method_decorator(never_cache)
-    def book_confirmed(self, request, reference):
-        from booking.views import booking_confirmed
-
-        return booking_confirmed(request, self, reference)
+    @property
+    def booking_url(self) -> str:
+        """Where patients book this doctor (served by the booking app, below the page's own URL)."""
+        url = self.url
+        return f"{url}book/" if url else ""
 
 
 class DoctorSpecialization(Orderable):

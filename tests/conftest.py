@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from booking.schedules import booking_window, doctor_free_slots
+from booking.availability.selectors import booking_window, doctor_free_slots
 from portal.models import User
 
 from .factories import make_doctor, make_site, make_user

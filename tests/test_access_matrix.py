@@ -12,10 +12,10 @@ from datetime import timedelta
 import pytest
 from django.urls import NoReverseMatch, reverse
 
-from booking.access import guest_link_path
+from booking.appointments.services import Actor, PatientDetails, book_appointment, transition
+from booking.availability.selectors import booking_window, doctor_free_slots
 from booking.models import Appointment
-from booking.schedules import booking_window, doctor_free_slots
-from booking.services import Actor, PatientDetails, book_appointment, transition
+from booking.notifications.links import guest_link_path
 
 from .factories import PASSWORD
 
@@ -36,15 +36,15 @@ def appointment(doctor, doctor_user, patient):
 def requests_for(appointment: Appointment) -> list[tuple[str, str, dict]]:
     ref = appointment.reference
     return [
-        ("get", reverse("booking:appointment", args=[ref]), {}),
-        ("post", reverse("booking:cancel", args=[ref]), {}),
-        ("get", reverse("booking:reschedule", args=[ref]), {}),
-        ("post", reverse("booking:reschedule", args=[ref]), {"slot": appointment.starts_at.isoformat()}),
-        ("get", reverse("booking:ics", args=[ref]), {}),
+        ("get", reverse("appointments:detail", args=[ref]), {}),
+        ("post", reverse("appointments:cancel", args=[ref]), {}),
+        ("get", reverse("appointments:reschedule", args=[ref]), {}),
+        ("post", reverse("appointments:reschedule", args=[ref]), {"slot": appointment.starts_at.isoformat()}),
+        ("get", reverse("appointments:ics", args=[ref]), {}),
         ("get", appointment.doctor.url + f"book/confirmed/{ref}/", {}),
-        ("get", reverse("booking:doctor_appointment", args=[ref]), {}),
-        ("post", reverse("booking:doctor_transition", args=[ref]), {"target": "cancelled", "remark": "x"}),
-        ("post", reverse("booking:doctor_meeting_link", args=[ref]), {"action": "generate"}),
+        ("get", reverse("doctor:appointment", args=[ref]), {}),
+        ("post", reverse("doctor:transition", args=[ref]), {"target": "cancelled", "remark": "x"}),
+        ("post", reverse("doctor:meeting_link", args=[ref]), {"action": "generate"}),
         ("get", reverse("booking_admin_manage", args=[ref]), {}),
         ("post", reverse("booking_admin_manage", args=[ref]), {"action": "status", "target": "cancelled"}),
     ]
@@ -63,7 +63,7 @@ def _other_doctor(client, other_doctor_user, **_):
 
 
 def _guest_with_wrong_email(client, appointment, **_):
-    client.post(reverse("booking:find"), {"reference": appointment.reference, "email": "wrong@example.com"})
+    client.post(reverse("appointments:find"), {"reference": appointment.reference, "email": "wrong@example.com"})
 
 
 def _guest_with_expired_link(client, appointment, settings, **_):
@@ -108,7 +108,7 @@ def test_outsiders_never_see_or_change_an_appointment(
 @pytest.mark.parametrize("reference", ["00000-00000", "nonsense", "A" * 200, "%00", "' OR 1=1 --", "../../etc/passwd"])
 def test_unknown_references_are_404_for_the_people_who_could_see_real_ones(client, reference, staff_user):
     client.login(email=staff_user.email, password=PASSWORD)
-    for name in ("booking:appointment", "booking:reschedule", "booking:ics", "booking:prescription"):
+    for name in ("appointments:detail", "appointments:reschedule", "appointments:ics", "prescriptions:detail"):
         try:
             url = reverse(name, args=[reference])
         except NoReverseMatch:  # a reference the URL pattern itself refuses is fine too

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from booking.services import PatientDetails, book_appointment
+from booking.appointments.services import PatientDetails, book_appointment
 
 from .factories import PASSWORD
 
@@ -33,7 +33,7 @@ def guest_appointment(doctor, free_slot):
 
 def urls_for(appointment) -> list[str]:
     return [
-        reverse("booking:appointment", args=[appointment.reference]),
+        reverse("appointments:detail", args=[appointment.reference]),
         appointment.doctor.url + f"book/confirmed/{appointment.reference}/",
     ]
 
@@ -64,7 +64,7 @@ def test_its_doctor_sees_it_and_another_doctor_does_not(client, alices_appointme
     client.login(email=doctor_user.email, password=PASSWORD)
     response = client.get(urls_for(alices_appointment)[0], follow=True)
     assert response.status_code == 200
-    assert response.redirect_chain[-1][0] == reverse("booking:doctor_appointment", args=[alices_appointment.reference])
+    assert response.redirect_chain[-1][0] == reverse("doctor:appointment", args=[alices_appointment.reference])
     assert alices_appointment.reference in response.content.decode()
     client.logout()
     client.login(email=other_doctor.user.email, password=PASSWORD)
@@ -78,13 +78,13 @@ def test_staff_sees_it(client, alices_appointment, staff_user):
 
 def test_unknown_reference_is_404(client, patient):
     client.login(email=patient.email, password=PASSWORD)
-    assert client.get(reverse("booking:appointment", args=["00000-00000"])).status_code == 404
-    assert client.get(reverse("booking:appointment", args=["'; drop table--"])).status_code == 404
+    assert client.get(reverse("appointments:detail", args=["00000-00000"])).status_code == 404
+    assert client.get(reverse("appointments:detail", args=["'; drop table--"])).status_code == 404
 
 
 def test_guest_lookup_needs_the_matching_email(client, guest_appointment):
-    url = reverse("booking:find")
-    detail = reverse("booking:appointment", args=[guest_appointment.reference])
+    url = reverse("appointments:find")
+    detail = reverse("appointments:detail", args=[guest_appointment.reference])
 
     wrong = client.post(url, {"reference": guest_appointment.reference, "email": "mallory@example.com"})
     assert wrong.status_code == 404
@@ -98,14 +98,14 @@ def test_guest_lookup_needs_the_matching_email(client, guest_appointment):
 
 
 def test_guest_lookup_message_does_not_reveal_whether_the_reference_exists(client, guest_appointment):
-    url = reverse("booking:find")
+    url = reverse("appointments:find")
     unknown = client.post(url, {"reference": "00000-00000", "email": "gus@example.com"})
     known = client.post(url, {"reference": guest_appointment.reference, "email": "other@example.com"})
     assert unknown.status_code == known.status_code == 404
 
 
 def test_guest_lookup_is_rate_limited(client, guest_appointment):
-    url = reverse("booking:find")
+    url = reverse("appointments:find")
     for _ in range(10):
         client.post(url, {"reference": "00000-00000", "email": "x@example.com"})
     blocked = client.post(url, {"reference": guest_appointment.reference, "email": "gus@example.com"})
@@ -113,13 +113,13 @@ def test_guest_lookup_is_rate_limited(client, guest_appointment):
 
 
 def test_me_requires_login_and_lists_only_own(client, alices_appointment, guest_appointment, patient, other_patient):
-    assert client.get(reverse("booking:me")).status_code == 302
+    assert client.get(reverse("appointments:mine")).status_code == 302
     client.login(email=other_patient.email, password=PASSWORD)
-    page = client.get(reverse("booking:me")).content.decode()
+    page = client.get(reverse("appointments:mine")).content.decode()
     assert alices_appointment.reference not in page
     client.logout()
     client.login(email=patient.email, password=PASSWORD)
-    page = client.get(reverse("booking:me")).content.decode()
+    page = client.get(reverse("appointments:mine")).content.decode()
     assert alices_appointment.reference in page
     assert guest_appointment.reference not in page
 

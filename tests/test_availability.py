@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from booking.availability import Slot, WeeklyHours, free_slots, group_by_local_day
+from booking.availability.slots import Slot, WeeklyHours, free_slots, group_by_local_day
 
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")

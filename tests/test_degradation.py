@@ -47,7 +47,9 @@ def test_booking_and_lookup_work_without_redis(client, doctor, free_slot, redis_
     )
     assert response.status_code == 302
     appointment = Appointment.objects.get()
-    lookup = client.post(reverse("booking:find"), {"reference": appointment.reference, "email": "grace@example.com"})
+    lookup = client.post(
+        reverse("appointments:find"), {"reference": appointment.reference, "email": "grace@example.com"}
+    )
     assert lookup.status_code == 302  # the rate limit is skipped, not fatal
 
 

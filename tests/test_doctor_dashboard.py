@@ -18,8 +18,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from booking.appointments.services import PatientDetails, book_appointment
 from booking.models import Appointment, AppointmentEvent, clinic_zone
-from booking.services import PatientDetails, book_appointment
 
 from .factories import PASSWORD, make_doctor, make_user
 
@@ -58,15 +58,15 @@ def messages_of(response) -> list[str]:
 
 
 def status_url(appointment) -> str:
-    return reverse("booking:doctor_transition", args=[appointment.reference])
+    return reverse("doctor:transition", args=[appointment.reference])
 
 
 def detail_url(appointment) -> str:
-    return reverse("booking:doctor_appointment", args=[appointment.reference])
+    return reverse("doctor:appointment", args=[appointment.reference])
 
 
 def meeting_url(appointment) -> str:
-    return reverse("booking:doctor_meeting_link", args=[appointment.reference])
+    return reverse("doctor:meeting_link", args=[appointment.reference])
 
 
 @pytest.fixture
@@ -87,7 +87,7 @@ def theirs(other_doctor, free_slot):
 
 # --- Who gets in ---------------------------------------------------------------------------------
 
-LIST_URLS = ["booking:doctor_dashboard", "booking:doctor_search", "booking:doctor_report", "booking:doctor_report_csv"]
+LIST_URLS = ["doctor:dashboard", "doctor:search", "doctor:report", "doctor:report_csv"]
 
 
 @pytest.mark.parametrize("name", LIST_URLS)
@@ -139,10 +139,8 @@ def test_another_doctor_gets_404_on_every_url_with_a_reference(client, other_doc
 
 
 def test_unknown_reference_is_404(as_doctor):
-    assert as_doctor.get(reverse("booking:doctor_appointment", args=["00000-00000"])).status_code == 404
-    assert (
-        as_doctor.post(reverse("booking:doctor_transition", args=["NOPE"]), {"target": "confirmed"}).status_code == 404
-    )
+    assert as_doctor.get(reverse("doctor:appointment", args=["00000-00000"])).status_code == 404
+    assert as_doctor.post(reverse("doctor:transition", args=["NOPE"]), {"target": "confirmed"}).status_code == 404
 
 
 def test_changes_need_post(as_doctor, pending):
@@ -151,7 +149,7 @@ def test_changes_need_post(as_doctor, pending):
 
 
 def test_pages_are_never_cached(as_doctor, pending):
-    for url in (reverse("booking:doctor_dashboard"), detail_url(pending), reverse("booking:doctor_search")):
+    for url in (reverse("doctor:dashboard"), detail_url(pending), reverse("doctor:search")):
         assert "no-store" in as_doctor.get(url)["Cache-Control"]
 
 
@@ -159,7 +157,7 @@ def test_pages_are_never_cached(as_doctor, pending):
 
 
 def test_dashboard_lists_own_pending_requests_only(as_doctor, pending, theirs):
-    response = as_doctor.get(reverse("booking:doctor_dashboard"))
+    response = as_doctor.get(reverse("doctor:dashboard"))
     assert response.status_code == 200
     assert [a.pk for a in response.context["pending"]] == [pending.pk]
     assert response.context["counts"]["pending"] == 1
@@ -178,7 +176,7 @@ def test_dashboard_groups_the_week_and_shows_today(as_doctor, doctor):
     midnight = datetime.combine(today, time.min, tzinfo=tz)  # started already, whenever the test runs
     early_today = make_appointment(doctor, midnight, full_name="Early Bird")
     cancelled = make_appointment(doctor, midnight, S.CANCELLED, full_name="Gone")
-    response = as_doctor.get(reverse("booking:doctor_dashboard"))
+    response = as_doctor.get(reverse("doctor:dashboard"))
     assert [a.pk for a, _ in response.context["today_rows"]] == [early_today.pk]
     days = response.context["week_days"]
     assert [d.day.weekday() for d in days] == list(range(7))
@@ -196,7 +194,7 @@ def test_dashboard_groups_the_week_and_shows_today(as_doctor, doctor):
 
 def _dashboard_queries(client) -> int:
     with CaptureQueriesContext(connection) as ctx:
-        response = client.get(reverse("booking:doctor_dashboard"))
+        response = client.get(reverse("doctor:dashboard"))
     assert response.status_code == 200
     return len(ctx.captured_queries)
 
@@ -227,7 +225,7 @@ def test_dashboard_query_count_does_not_grow_with_appointments(as_doctor, doctor
 
 
 def test_doctor_confirms(as_doctor, pending, doctor_user):
-    dashboard = reverse("booking:doctor_dashboard")
+    dashboard = reverse("doctor:dashboard")
     response = as_doctor.post(status_url(pending), {"target": S.CONFIRMED, "next": dashboard})
     assert response.status_code == 302 and response["Location"] == dashboard
     pending.refresh_from_db()
@@ -329,7 +327,7 @@ def test_detail_shows_patient_timeline_and_allowed_buttons(as_doctor, pending):
 
 def test_detail_accepts_a_reference_typed_loosely(as_doctor, pending):
     loose = pending.reference.replace("-", "").lower()
-    assert as_doctor.get(reverse("booking:doctor_appointment", args=[loose])).status_code == 200
+    assert as_doctor.get(reverse("doctor:appointment", args=[loose])).status_code == 200
 
 
 def test_finished_appointment_offers_no_buttons(as_doctor, doctor):
@@ -395,7 +393,7 @@ def test_no_meeting_link_once_the_appointment_is_over(as_doctor, doctor):
 
 
 def _found(client, **params) -> list[str]:
-    response = client.get(reverse("booking:doctor_search"), params)
+    response = client.get(reverse("doctor:search"), params)
     assert response.status_code == 200
     page = response.context["page"]
     return [a.reference for a in page.object_list] if page else []
@@ -418,12 +416,12 @@ def test_search_by_reference_name_and_email(as_doctor, doctor, free_slot, theirs
 def test_search_by_status_and_pagination(as_doctor, doctor):
     for i in range(25):
         started(doctor, S.COMPLETED, hours_ago=i + 2, full_name=f"Patient {i}")
-    response = as_doctor.get(reverse("booking:doctor_search"), {"status": S.COMPLETED})
+    response = as_doctor.get(reverse("doctor:search"), {"status": S.COMPLETED})
     page = response.context["page"]
     assert page.paginator.count == 25 and len(page.object_list) == 20
-    second = as_doctor.get(reverse("booking:doctor_search"), {"status": S.COMPLETED, "page": 2}).context["page"]
+    second = as_doctor.get(reverse("doctor:search"), {"status": S.COMPLETED, "page": 2}).context["page"]
     assert len(second.object_list) == 5
-    assert as_doctor.get(reverse("booking:doctor_search"), {"status": "bogus"}).status_code == 400
+    assert as_doctor.get(reverse("doctor:search"), {"status": "bogus"}).status_code == 400
 
 
 # --- Report ----------------------------------------------------------------------------------------------
@@ -434,7 +432,7 @@ def report_data(doctor, other_doctor, free_slot):
     """Three of the doctor's appointments (pending, confirmed, declined) and one of a colleague's."""
     slots = [free_slot(doctor, n) for n in range(3)]
     first, second, third = (book(doctor, slot, name=f"Patient {n}") for n, slot in enumerate(slots))
-    from booking.services import Actor, transition
+    from booking.appointments.services import Actor, transition
 
     actor = Actor(Actor.DOCTOR, doctor.user)
     transition(second, S.CONFIRMED, actor)
@@ -445,7 +443,7 @@ def report_data(doctor, other_doctor, free_slot):
 
 
 def test_report_counts_per_status(as_doctor, report_data):
-    response = as_doctor.get(reverse("booking:doctor_report"), {"from": report_data["from"], "to": report_data["to"]})
+    response = as_doctor.get(reverse("doctor:report"), {"from": report_data["from"], "to": report_data["to"]})
     assert response.status_code == 200
     counts = {status.value: n for status, n in response.context["counts"]}
     assert counts[S.PENDING] == 1 and counts[S.CONFIRMED] == 1 and counts[S.DECLINED] == 1
@@ -455,9 +453,7 @@ def test_report_counts_per_status(as_doctor, report_data):
 
 
 def test_report_csv(as_doctor, report_data):
-    response = as_doctor.get(
-        reverse("booking:doctor_report_csv"), {"from": report_data["from"], "to": report_data["to"]}
-    )
+    response = as_doctor.get(reverse("doctor:report_csv"), {"from": report_data["from"], "to": report_data["to"]})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert response["Content-Disposition"] == (
@@ -485,13 +481,13 @@ def test_report_csv(as_doctor, report_data):
 def test_report_csv_neutralises_formulas(as_doctor, doctor):
     appointment = started(doctor, S.COMPLETED, full_name='=HYPERLINK("http://x")')
     day = appointment.local_starts_at.date().isoformat()
-    response = as_doctor.get(reverse("booking:doctor_report_csv"), {"from": day, "to": day})
+    response = as_doctor.get(reverse("doctor:report_csv"), {"from": day, "to": day})
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[1][3] == '\'=HYPERLINK("http://x")'
 
 
 def test_report_defaults_to_this_month(as_doctor):
-    response = as_doctor.get(reverse("booking:doctor_report"))
+    response = as_doctor.get(reverse("doctor:report"))
     assert response.status_code == 200
     today = timezone.localdate(timezone=clinic_zone())
     assert response.context["start"] == today.replace(day=1)
@@ -510,17 +506,17 @@ def test_report_defaults_to_this_month(as_doctor):
     ],
 )
 def test_report_bad_dates_give_a_message(as_doctor, params, message):
-    response = as_doctor.get(reverse("booking:doctor_report"), params)
+    response = as_doctor.get(reverse("doctor:report"), params)
     assert response.status_code == 400
     assert any(message in m for m in messages_of(response))
     assert "start" not in response.context
-    csv_response = as_doctor.get(reverse("booking:doctor_report_csv"), params)
+    csv_response = as_doctor.get(reverse("doctor:report_csv"), params)
     assert csv_response.status_code == 302
-    assert csv_response["Location"].startswith(reverse("booking:doctor_report") + "?")
+    assert csv_response["Location"].startswith(reverse("doctor:report") + "?")
 
 
 def test_report_allows_a_whole_leap_year(as_doctor):
-    response = as_doctor.get(reverse("booking:doctor_report"), {"from": "2024-01-01", "to": "2024-12-31"})
+    response = as_doctor.get(reverse("doctor:report"), {"from": "2024-01-01", "to": "2024-12-31"})
     assert response.status_code == 200
     assert response.context["start"] == date(2024, 1, 1)
 
@@ -530,7 +526,7 @@ def test_report_lists_only_own_appointments_in_range(as_doctor, doctor, other_do
     started(other_doctor, S.NO_SHOW, full_name="Not Mine")
     outside = make_appointment(doctor, mine.starts_at - timedelta(days=40), S.COMPLETED, full_name="Long Ago")
     day = mine.local_starts_at.date().isoformat()
-    response = as_doctor.get(reverse("booking:doctor_report"), {"from": day, "to": day})
+    response = as_doctor.get(reverse("doctor:report"), {"from": day, "to": day})
     assert [a.pk for a in response.context["page"].object_list] == [mine.pk]
     assert outside.full_name not in response.content.decode()
 
@@ -541,5 +537,5 @@ def test_second_doctor_page_is_independent(client, site_tree, doctor, pending):
     make_doctor(site_tree["doctors"], "Dr Grace Hopper", user=user, slug="grace")
     client.force_login(user)
     assert client.get(detail_url(pending)).status_code == 404
-    assert pending.reference not in client.get(reverse("booking:doctor_dashboard")).content.decode()
+    assert pending.reference not in client.get(reverse("doctor:dashboard")).content.decode()
     assert AppointmentEvent.objects.filter(appointment=pending).count() == 1

@@ -135,7 +135,7 @@ def test_a_doctor_edits_only_their_own_page(client, doctor, other_doctor, other_
 
 def test_dashboard_links_to_it(client, doctor_user, doctor):
     client.login(email=doctor_user.email, password=PASSWORD)
-    assert reverse("booking:doctor_schedule") in client.get(reverse("booking:doctor_dashboard")).content.decode()
+    assert reverse("doctor:schedule") in client.get(reverse("doctor:dashboard")).content.decode()
 
 
 def test_a_stale_or_forged_form_is_a_message_not_an_error(doctor_client, doctor):

@@ -12,8 +12,9 @@ from datetime import timedelta
 import pytest
 from django.db import IntegrityError, close_old_connections, connection, transaction
 
+from booking.appointments.services import PatientDetails, book_appointment
+from booking.errors import BookingError, SlotTaken, SlotUnavailable
 from booking.models import Appointment
-from booking.services import BookingError, PatientDetails, SlotTaken, SlotUnavailable, book_appointment
 
 THREADS = 16
 
@@ -68,7 +69,7 @@ def test_integrity_error_becomes_slot_taken(doctor, free_slot, monkeypatch):
     """Even if the overlap check were fooled, the constraint turns a race into a clean refusal."""
     slot = free_slot(doctor)
     book_appointment(doctor_id=doctor.pk, starts_at=slot.start, details=details())
-    monkeypatch.setattr("booking.services._check_slot", lambda *args, **kwargs: None)
+    monkeypatch.setattr("booking.appointments.services._check_slot", lambda *args, **kwargs: None)
     with pytest.raises(SlotTaken, match="just taken"):
         book_appointment(doctor_id=doctor.pk, starts_at=slot.start, details=details(1))
     assert Appointment.objects.count() == 1

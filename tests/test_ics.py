@@ -11,8 +11,8 @@ from django.conf import settings
 from icalendar import Calendar
 from wagtail.models import Site
 
-from booking.ics import appointment_ics
 from booking.models import Appointment
+from booking.notifications.calendar import appointment_ics
 from home.models import ClinicSettings
 
 pytestmark = pytest.mark.django_db

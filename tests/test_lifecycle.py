@@ -1,7 +1,7 @@
 """Every transition, allowed and forbidden, for every role; remarks, timing and the timeline.
 
 The expectation table below is written out by hand on purpose: it is the specification, and the
-test fails if ``booking.services.TRANSITIONS`` drifts from it.
+test fails if ``booking.appointments.services.TRANSITIONS`` drifts from it.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from itertools import product
 
 import pytest
 
+from booking.appointments.services import Actor, transition
+from booking.availability.selectors import booking_window, doctor_free_slots
+from booking.errors import BookingError, TransitionRefused
 from booking.models import Appointment
-from booking.schedules import booking_window, doctor_free_slots
-from booking.services import Actor, BookingError, TransitionRefused, transition
 
 from .factories import make_user
 

@@ -20,10 +20,10 @@ from icalendar import Calendar
 from wagtail.models import Site
 
 from booking.access import appointment_from_token
+from booking.appointments.services import Actor, PatientDetails, book_appointment, move_appointment, transition
 from booking.models import Appointment, MedicationLine, Notification, Prescription
-from booking.notifications import queue_notification
-from booking.services import Actor, PatientDetails, book_appointment, move_appointment, transition
-from booking.tasks import MAX_ATTEMPTS, deliver_notification, retry_delay
+from booking.notifications.emails import queue_notification
+from booking.notifications.tasks import MAX_ATTEMPTS, deliver_notification, retry_delay
 from home.models import ClinicSettings
 
 pytestmark = pytest.mark.django_db

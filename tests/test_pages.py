@@ -80,11 +80,11 @@ class PageTypesTest(WagtailPageTestCase):
         data.update(overrides)
         return nested_form_data(data)
 
-    def test_routable_booking_page_renders(self):
+    def test_booking_page_below_the_doctor_page_renders(self):
         # Through the client: the helper's class-level dummy request predates this test's Site.
         response = self.client.get(self.doctor.url + "book/")
         assert response.status_code == 200
-        self.assertTemplateUsed(response, "booking/book.html")
+        self.assertTemplateUsed(response, "booking/appointments/book.html")
 
     def test_tree_is_constrained(self):
         self.assertAllowedParentPageTypes(DoctorPage, {DoctorIndexPage})

@@ -10,10 +10,10 @@ from django.core import signing
 from django.urls import reverse
 from icalendar import Calendar
 
-from booking.access import guest_link_path
+from booking.appointments.services import Actor, PatientDetails, book_appointment, transition
+from booking.availability.selectors import booking_window, doctor_free_slots
 from booking.models import Appointment
-from booking.schedules import booking_window, doctor_free_slots
-from booking.services import Actor, PatientDetails, book_appointment, transition
+from booking.notifications.links import guest_link_path
 
 from .factories import PASSWORD
 
@@ -43,7 +43,7 @@ def signed_in(client, patient):
 
 
 def test_patient_cancels_own_appointment(signed_in, mine, far_slots, doctor):
-    response = signed_in.post(reverse("booking:cancel", args=[mine.reference]))
+    response = signed_in.post(reverse("appointments:cancel", args=[mine.reference]))
     assert response.status_code == 302
     mine.refresh_from_db()
     assert mine.status == Appointment.Status.CANCELLED
@@ -52,24 +52,26 @@ def test_patient_cancels_own_appointment(signed_in, mine, far_slots, doctor):
 
 
 def test_cancel_needs_post(signed_in, mine):
-    assert signed_in.get(reverse("booking:cancel", args=[mine.reference])).status_code == 405
+    assert signed_in.get(reverse("appointments:cancel", args=[mine.reference])).status_code == 405
 
 
 def test_cancel_after_cutoff_is_refused_with_the_reason(signed_in, mine, settings):
     settings.BOOKING_CANCEL_CUTOFF_HOURS = 24 * 60  # every appointment is now inside the cutoff
-    response = signed_in.post(reverse("booking:cancel", args=[mine.reference]), follow=True)
+    response = signed_in.post(reverse("appointments:cancel", args=[mine.reference]), follow=True)
     mine.refresh_from_db()
     assert mine.status == Appointment.Status.PENDING
     assert "Please phone the clinic" in response.content.decode()
-    page = signed_in.get(reverse("booking:appointment", args=[mine.reference])).content.decode()
+    page = signed_in.get(reverse("appointments:detail", args=[mine.reference])).content.decode()
     assert "Please phone the clinic" in page or "hours before" in page
 
 
 def test_patient_reschedules_to_another_free_slot(signed_in, mine, far_slots):
     new = far_slots[5]
-    page = signed_in.get(reverse("booking:reschedule", args=[mine.reference]), {"from": new.start.date()})
+    page = signed_in.get(reverse("appointments:reschedule", args=[mine.reference]), {"from": new.start.date()})
     assert page.status_code == 200
-    response = signed_in.post(reverse("booking:reschedule", args=[mine.reference]), {"slot": new.start.isoformat()})
+    response = signed_in.post(
+        reverse("appointments:reschedule", args=[mine.reference]), {"slot": new.start.isoformat()}
+    )
     assert response.status_code == 302
     mine.refresh_from_db()
     assert mine.starts_at == new.start
@@ -80,7 +82,7 @@ def test_patient_reschedules_to_another_free_slot(signed_in, mine, far_slots):
 def test_reschedule_into_a_taken_slot_is_refused(signed_in, mine, doctor, far_slots):
     taken = book(doctor, far_slots[3], email="other@example.com")
     response = signed_in.post(
-        reverse("booking:reschedule", args=[mine.reference]), {"slot": taken.starts_at.isoformat()}
+        reverse("appointments:reschedule", args=[mine.reference]), {"slot": taken.starts_at.isoformat()}
     )
     assert response.status_code == 409
     assert "not available" in response.content.decode()
@@ -90,17 +92,17 @@ def test_reschedule_into_a_taken_slot_is_refused(signed_in, mine, doctor, far_sl
 
 @pytest.mark.parametrize("value", ["", "yesterday", "2030-01-01T09:00:00"])
 def test_reschedule_with_nonsense_is_a_message(signed_in, mine, value):
-    response = signed_in.post(reverse("booking:reschedule", args=[mine.reference]), {"slot": value})
+    response = signed_in.post(reverse("appointments:reschedule", args=[mine.reference]), {"slot": value})
     assert response.status_code == 400
     assert "Pick a new time" in response.content.decode()
 
 
 def test_reschedule_after_cutoff_says_why(signed_in, mine, far_slots, settings):
     settings.BOOKING_CANCEL_CUTOFF_HOURS = 24 * 60
-    page = signed_in.get(reverse("booking:reschedule", args=[mine.reference])).content.decode()
+    page = signed_in.get(reverse("appointments:reschedule", args=[mine.reference])).content.decode()
     assert "can no longer be moved online" in page
     response = signed_in.post(
-        reverse("booking:reschedule", args=[mine.reference]), {"slot": far_slots[4].start.isoformat()}
+        reverse("appointments:reschedule", args=[mine.reference]), {"slot": far_slots[4].start.isoformat()}
     )
     assert response.status_code == 409
     mine.refresh_from_db()
@@ -108,7 +110,7 @@ def test_reschedule_after_cutoff_says_why(signed_in, mine, far_slots, settings):
 
 
 def test_calendar_file(signed_in, mine):
-    response = signed_in.get(reverse("booking:ics", args=[mine.reference]))
+    response = signed_in.get(reverse("appointments:ics", args=[mine.reference]))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/calendar")
     event = Calendar.from_ical(response.content).walk("VEVENT")[0]
@@ -117,16 +119,16 @@ def test_calendar_file(signed_in, mine):
 
 def test_doctor_cannot_use_the_patient_buttons(client, mine, doctor_user):
     client.login(email=doctor_user.email, password=PASSWORD)
-    assert client.post(reverse("booking:cancel", args=[mine.reference])).status_code == 404
-    assert client.get(reverse("booking:reschedule", args=[mine.reference])).status_code == 404
+    assert client.post(reverse("appointments:cancel", args=[mine.reference])).status_code == 404
+    assert client.get(reverse("appointments:reschedule", args=[mine.reference])).status_code == 404
 
 
 def test_guest_signed_link_opens_the_appointment(client, doctor, far_slots):
     guest = book(doctor, far_slots[1], email="gus@example.com")
     response = client.get(guest_link_path(guest))
     assert response.status_code == 302
-    assert client.get(reverse("booking:appointment", args=[guest.reference])).status_code == 200
-    assert client.post(reverse("booking:cancel", args=[guest.reference])).status_code == 302
+    assert client.get(reverse("appointments:detail", args=[guest.reference])).status_code == 200
+    assert client.post(reverse("appointments:cancel", args=[guest.reference])).status_code == 302
     guest.refresh_from_db()
     assert guest.status == Appointment.Status.CANCELLED
     assert guest.events.last().actor_role == "guest"
@@ -136,9 +138,9 @@ def test_guest_link_tampered_or_for_another_appointment_is_404(client, doctor, f
     guest = book(doctor, far_slots[1], email="gus@example.com")
     other = book(doctor, far_slots[2], email="olga@example.com")
     token = guest_link_path(guest).rstrip("/").split("/")[-1]
-    assert client.get(reverse("booking:guest_link", args=[other.reference, token])).status_code == 404
-    assert client.get(reverse("booking:guest_link", args=[guest.reference, token + "x"])).status_code == 404
-    assert client.get(reverse("booking:appointment", args=[other.reference])).status_code == 404
+    assert client.get(reverse("appointments:guest_link", args=[other.reference, token])).status_code == 404
+    assert client.get(reverse("appointments:guest_link", args=[guest.reference, token + "x"])).status_code == 404
+    assert client.get(reverse("appointments:detail", args=[other.reference])).status_code == 404
 
 
 def test_expired_guest_link_is_404(client, doctor, far_slots, settings, monkeypatch):
@@ -168,22 +170,20 @@ def test_guest_bookings_join_the_account_once_the_email_is_verified(client, doct
     client.logout()
     EmailAddress.objects.filter(user=patient).update(verified=True)
     client.login(email=patient.email, password=PASSWORD)
-    page = client.get(reverse("booking:me")).content.decode()
+    page = client.get(reverse("appointments:mine")).content.decode()
     assert earlier.reference in page
     assert stranger.reference not in page
 
 
 def test_online_link_shown_only_shortly_before_the_start(signed_in, mine, doctor_user, settings):
-    from booking.views import online_link_visible
-
     Appointment.objects.filter(pk=mine.pk).update(mode=Appointment.Mode.ONLINE)
     mine.refresh_from_db()
     transition(mine, Appointment.Status.CONFIRMED, Actor(Actor.DOCTOR, doctor_user))
     assert mine.meeting_url
-    page = signed_in.get(reverse("booking:appointment", args=[mine.reference])).content.decode()
+    page = signed_in.get(reverse("appointments:detail", args=[mine.reference])).content.decode()
     assert mine.meeting_url not in page
-    assert not online_link_visible(
-        mine, now=mine.starts_at - timedelta(minutes=settings.ONLINE_LINK_VISIBLE_MINUTES + 1)
+    assert not mine.online_link_visible(
+        now=mine.starts_at - timedelta(minutes=settings.ONLINE_LINK_VISIBLE_MINUTES + 1)
     )
-    assert online_link_visible(mine, now=mine.starts_at - timedelta(minutes=settings.ONLINE_LINK_VISIBLE_MINUTES - 1))
-    assert not online_link_visible(mine, now=mine.ends_at + timedelta(minutes=1))
+    assert mine.online_link_visible(now=mine.starts_at - timedelta(minutes=settings.ONLINE_LINK_VISIBLE_MINUTES - 1))
+    assert not mine.online_link_visible(now=mine.ends_at + timedelta(minutes=1))

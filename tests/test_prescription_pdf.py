@@ -19,10 +19,10 @@ import pytest
 from django.conf import settings as django_settings
 from wagtail.models import Site
 
+from booking.appointments.services import Actor, PatientDetails, book_appointment, transition
 from booking.models import Appointment
-from booking.pdf import prescription_pdf, to_latin1
-from booking.prescriptions import save_prescription, sign_prescription
-from booking.services import Actor, PatientDetails, book_appointment, transition
+from booking.prescriptions.pdf import prescription_pdf, to_latin1
+from booking.prescriptions.services import save_prescription, sign_prescription
 from home.models import ClinicSettings
 
 pytestmark = pytest.mark.django_db

@@ -14,6 +14,16 @@ from django.urls import reverse
 from fpdf import FPDF
 from PIL import Image
 
+from booking.access import can_read_prescription
+from booking.appointments.services import Actor, PatientDetails, book_appointment, transition
+from booking.errors import (
+    AlreadySigned,
+    AttachmentRejected,
+    BookingError,
+    NothingToSign,
+    NotPrescribable,
+    NotPrescribingDoctor,
+)
 from booking.models import (
     Appointment,
     Prescription,
@@ -21,21 +31,13 @@ from booking.models import (
     PrescriptionAttachment,
     PrescriptionRevision,
 )
-from booking.prescriptions import (
-    AlreadySigned,
-    AttachmentRejected,
-    NothingToSign,
-    NotPrescribable,
-    NotPrescribingDoctor,
+from booking.prescriptions.attachments import inspect_attachment, sanitise_filename
+from booking.prescriptions.services import (
     add_attachment,
-    can_read_prescription,
     get_or_start_prescription,
-    inspect_attachment,
-    sanitise_filename,
     save_prescription,
     sign_prescription,
 )
-from booking.services import Actor, BookingError, PatientDetails, book_appointment, transition
 
 from .factories import PASSWORD
 from .test_prescription_pdf import pdf_text
@@ -89,7 +91,7 @@ def notified(monkeypatch):
     """Record queued notifications instead of rendering and sending them."""
     calls = []
     monkeypatch.setattr(
-        "booking.notifications.queue_notification",
+        "booking.prescriptions.services.queue_notification",
         lambda appointment, kind, remark="": calls.append((appointment.reference, kind)),
     )
     return calls
@@ -146,11 +148,11 @@ def urls(appointment, attachment_pk: int = 1) -> dict[str, str]:
     """Every prescription URL of an appointment (or of a bare reference string)."""
     ref = getattr(appointment, "reference", appointment)
     return {
-        "detail": reverse("booking:prescription", args=[ref]),
-        "edit": reverse("booking:prescription_edit", args=[ref]),
-        "sign": reverse("booking:prescription_sign", args=[ref]),
-        "pdf": reverse("booking:prescription_pdf", args=[ref]),
-        "attachment": reverse("booking:prescription_attachment", args=[ref, attachment_pk]),
+        "detail": reverse("prescriptions:detail", args=[ref]),
+        "edit": reverse("prescriptions:edit", args=[ref]),
+        "sign": reverse("prescriptions:sign", args=[ref]),
+        "pdf": reverse("prescriptions:pdf", args=[ref]),
+        "attachment": reverse("prescriptions:attachment", args=[ref, attachment_pk]),
     }
 
 
@@ -348,7 +350,7 @@ def _as_anonymous(client, **_):
 def _as_guest_with_wrong_email(client, appointment, **_):
     client.logout()
     response = client.post(
-        reverse("booking:find"), {"reference": appointment.reference, "email": "not-alice@example.com"}
+        reverse("appointments:find"), {"reference": appointment.reference, "email": "not-alice@example.com"}
     )
     assert response.status_code == 404
 
@@ -408,7 +410,9 @@ def test_guest_who_proved_reference_and_email_sees_the_signed_prescription(
 ):
     u = urls(guest_appointment)
     write(guest_appointment, doctor_user)
-    found = client.post(reverse("booking:find"), {"reference": guest_appointment.reference, "email": "GUS@example.com"})
+    found = client.post(
+        reverse("appointments:find"), {"reference": guest_appointment.reference, "email": "GUS@example.com"}
+    )
     assert found.status_code == 302
     assert client.get(u["detail"]).status_code == 404  # not signed yet
 

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from booking.services import PatientDetails, book_appointment
+from booking.appointments.services import PatientDetails, book_appointment
 
 from .factories import make_doctor
 
@@ -26,7 +26,7 @@ def add_doctors(site_tree, n: int) -> None:
 
 
 def fill_appointments(doctor, n: int) -> None:
-    from booking.schedules import booking_window, doctor_free_slots
+    from booking.availability.selectors import booking_window, doctor_free_slots
 
     first, last = booking_window()
     for i, slot in enumerate(doctor_free_slots(doctor, first, last)[:n]):
@@ -62,7 +62,7 @@ def test_query_count_does_not_grow_with_data(client, site_tree, doctor, name):
 
 
 def test_my_appointments_and_appointment_page_do_not_grow_with_history(client, site_tree, doctor, patient):
-    from booking.schedules import booking_window, doctor_free_slots
+    from booking.availability.selectors import booking_window, doctor_free_slots
 
     from .factories import PASSWORD
 

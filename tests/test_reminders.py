@@ -11,10 +11,10 @@ from django.core.management import call_command
 from django.utils import timezone
 from wagtail.models import Site
 
-from booking.management.commands import send_reminders
+from booking.appointments.services import Actor, PatientDetails, book_appointment, move_appointment, transition
+from booking.availability.selectors import booking_window, doctor_free_slots
 from booking.models import Appointment, Notification
-from booking.schedules import booking_window, doctor_free_slots
-from booking.services import Actor, PatientDetails, book_appointment, move_appointment, transition
+from booking.notifications import reminders as reminder_service
 from home.models import ClinicSettings
 
 pytestmark = pytest.mark.django_db
@@ -128,7 +128,7 @@ def test_a_second_copy_running_at_the_same_time_does_not_double_send(book, run, 
     """
     for i in range(3):
         book(soon[i], email=f"p{i}@example.com")
-    real_queue = send_reminders.queue_notification
+    real_queue = reminder_service.queue_notification
     nested = []
 
     def queue_then_start_another_copy(appointment, kind, **kwargs):
@@ -137,7 +137,7 @@ def test_a_second_copy_running_at_the_same_time_does_not_double_send(book, run, 
             nested.append("running")
             nested[0] = run()
 
-    monkeypatch.setattr(send_reminders, "queue_notification", queue_then_start_another_copy)
+    monkeypatch.setattr(reminder_service, "queue_notification", queue_then_start_another_copy)
     first = run()
 
     assert nested == ["Queued 2 reminder(s).\n"]

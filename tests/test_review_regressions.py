@@ -12,10 +12,10 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from booking.access import guest_link_path
+from booking.appointments.services import Actor, PatientDetails, book_appointment, transition
+from booking.availability.selectors import booking_window, doctor_free_slots
 from booking.models import Appointment, TimeOff
-from booking.schedules import booking_window, doctor_free_slots
-from booking.services import Actor, PatientDetails, book_appointment, transition
+from booking.notifications.links import guest_link_path
 from home.models import DoctorPage
 
 from .factories import PASSWORD
@@ -36,11 +36,11 @@ def far_slots(doctor):
 
 def test_reference_and_email_do_not_open_an_account_holders_appointment(client, doctor, patient, far_slots):
     mine = book(doctor, far_slots[0], patient=patient, email=patient.email)
-    response = client.post(reverse("booking:find"), {"reference": mine.reference, "email": patient.email})
+    response = client.post(reverse("appointments:find"), {"reference": mine.reference, "email": patient.email})
     assert response.status_code == 403
     assert "Sign in" in response.content.decode()
-    assert client.get(reverse("booking:appointment", args=[mine.reference])).status_code == 404
-    assert client.post(reverse("booking:cancel", args=[mine.reference])).status_code == 404
+    assert client.get(reverse("appointments:detail", args=[mine.reference])).status_code == 404
+    assert client.post(reverse("appointments:cancel", args=[mine.reference])).status_code == 404
 
 
 def test_guest_link_stops_once_the_booking_joins_an_account(client, doctor, patient, far_slots):
@@ -51,7 +51,7 @@ def test_guest_link_stops_once_the_booking_joins_an_account(client, doctor, pati
 
 
 def test_guest_grants_do_not_widen_staff_rights(client, doctor, doctor_user, staff_user, far_slots):
-    from booking.prescriptions import save_prescription, sign_prescription
+    from booking.prescriptions.services import save_prescription, sign_prescription
 
     guest = book(doctor, far_slots[0])
     transition(guest, Appointment.Status.CONFIRMED, Actor(Actor.DOCTOR, doctor_user))
@@ -67,7 +67,7 @@ def test_guest_grants_do_not_widen_staff_rights(client, doctor, doctor_user, sta
     staff_user.groups.first().permissions.remove(Permission.objects.get(codename="view_prescription"))
     client.login(email=staff_user.email, password=PASSWORD)
     client.get(guest_link_path(guest))  # a forwarded guest email reaching staff
-    response = client.get(reverse("booking:prescription", args=[guest.reference]))
+    response = client.get(reverse("prescriptions:detail", args=[guest.reference]))
     assert response.status_code == 404
     assert b"Secretol" not in response.content
 
@@ -75,7 +75,7 @@ def test_guest_grants_do_not_widen_staff_rights(client, doctor, doctor_user, sta
 def test_calendar_download_carries_no_signed_link(client, doctor, far_slots):
     guest = book(doctor, far_slots[0])
     client.get(guest_link_path(guest))
-    body = client.get(reverse("booking:ics", args=[guest.reference])).content.decode()
+    body = client.get(reverse("appointments:ics", args=[guest.reference])).content.decode()
     assert "/access/" not in body
     assert "/appointments/find/" in body
 
@@ -93,7 +93,7 @@ def test_nobody_books_or_moves_past_the_horizon(client, doctor, patient, far_slo
 
     mine = book(doctor, slot, patient=patient, email=patient.email)
     client.login(email=patient.email, password=PASSWORD)
-    moved = client.post(reverse("booking:reschedule", args=[mine.reference]), {"slot": far.isoformat()})
+    moved = client.post(reverse("appointments:reschedule", args=[mine.reference]), {"slot": far.isoformat()})
     assert moved.status_code == 409
     mine.refresh_from_db()
     assert mine.starts_at == slot.start

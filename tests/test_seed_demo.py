@@ -12,8 +12,8 @@ from django.core.management import call_command
 from wagtail.images.models import Image
 from wagtail.models import Page, Revision, Site
 
+from booking.availability.selectors import doctor_free_slots
 from booking.models import TimeOff, WorkingHours, clinic_zone
-from booking.schedules import doctor_free_slots
 from home.models import (
     ClinicSettings,
     DoctorIndexPage,

@@ -19,9 +19,9 @@ from django.utils import timezone
 from icalendar import Calendar
 from wagtail.models import Site
 
+from booking.appointments.services import Actor, PatientDetails, book_appointment, transition
 from booking.models import Appointment, Notification
-from booking.services import Actor, PatientDetails, book_appointment, transition
-from booking.tasks import deliver_notification
+from booking.notifications.tasks import deliver_notification
 from home.models import ClinicSettings
 
 pytestmark = pytest.mark.django_db

@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
+from booking.appointments.services import PatientDetails, book_appointment
+from booking.availability.selectors import booking_window, doctor_free_slots
 from booking.models import Appointment, clinic_zone
-from booking.schedules import booking_window, doctor_free_slots
-from booking.services import PatientDetails, book_appointment
 
 from .factories import PASSWORD
 
@@ -51,11 +51,11 @@ def test_report_counts_by_doctor_and_status_and_exports_csv(staff_client, doctor
     book(doctor, far_slots[1], name='=HYPERLINK("http://evil")')
     day = a.local_starts_at.date()
     url = reverse("booking_admin_report")
-    page = staff_client.get(url, {"start": day, "end": day + timedelta(days=1)}).content.decode()
+    page = staff_client.get(url, {"from": day, "to": day + timedelta(days=1)}).content.decode()
     assert doctor.title in page
     assert "2 appointments" in page
 
-    response = staff_client.get(url, {"start": day, "end": day + timedelta(days=1), "format": "csv"})
+    response = staff_client.get(url, {"from": day, "to": day + timedelta(days=1), "format": "csv"})
     assert response["Content-Disposition"].startswith("attachment")
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[0][:3] == ["reference", "date", "time"]
@@ -66,15 +66,23 @@ def test_report_counts_by_doctor_and_status_and_exports_csv(staff_client, doctor
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"start": "2026-05-10", "end": "2026-05-01"}, "must not be before"),
-        ({"start": "nonsense", "end": "2026-05-01"}, "Enter a valid date"),
-        ({"start": "2020-01-01", "end": "2026-01-01"}, "at most 366 days"),
+        ({"from": "2026-05-10", "to": "2026-05-01"}, "must not be after"),
+        ({"from": "nonsense", "to": "2026-05-01"}, "Enter the first date as a real date"),
+        ({"from": "2020-01-01", "to": "2026-01-01"}, "at most 366 days"),
+        # One form for staff and doctors: 367 days (first and last included) is one too many.
+        ({"from": "2024-01-01", "to": "2025-01-01"}, "at most 366 days"),
     ],
 )
 def test_report_bad_dates_are_messages(staff_client, params, message):
     response = staff_client.get(reverse("booking_admin_report"), params)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert message in response.content.decode()
+
+
+def test_report_accepts_a_whole_leap_year(staff_client):
+    response = staff_client.get(reverse("booking_admin_report"), {"from": "2024-01-01", "to": "2024-12-31"})
+    assert response.status_code == 200
+    assert "366 days" not in response.content.decode()
 
 
 def test_patients_and_doctors_cannot_open_the_report(client, patient, doctor_user):

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from booking.appointments.services import PatientDetails, book_appointment
+from booking.availability.selectors import booking_window, doctor_free_slots
 from booking.models import Appointment
-from booking.schedules import booking_window, doctor_free_slots
-from booking.services import PatientDetails, book_appointment
 from portal.models import User
 
 from .conftest import login

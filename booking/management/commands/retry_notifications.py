@@ -8,26 +8,9 @@ lost (the process stopped between the commit and the enqueue). Re-enqueueing is 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 from django.core.management.base import BaseCommand, CommandParser
-from django.db.models import Q, QuerySet
-from django.utils import timezone
 
-from booking.models import Notification
-from booking.tasks import RETRYABLE, deliver_notification
-
-# A queued row that was never claimed this long after it was written has lost its task.
-LOST_AFTER = timedelta(minutes=10)
-
-
-def due_notifications(now: datetime | None = None) -> QuerySet[Notification]:
-    """Rows that should be attempted now: failed and due, or queued and evidently stuck."""
-    now = now or timezone.now()
-    return Notification.objects.filter(
-        Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True, created_at__lte=now - LOST_AFTER),
-        status__in=RETRYABLE,
-    ).order_by("created_at")
+from booking.notifications.tasks import deliver_notification, due_notifications
 
 
 class Command(BaseCommand):

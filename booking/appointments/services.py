@@ -1,0 +1,367 @@
+"""The booking service: the one place that creates appointments and moves them between states.
+
+Every entry point (the doctor page's booking form, dashboards, the Wagtail admin, the API) calls
+these functions, so the rules are checked once. Two defences stop a double booking:
+
+1. :func:`book_appointment` locks the doctor's row (``SELECT … FOR UPDATE``) and re-computes the
+   doctor's free slots inside the same transaction, so concurrent bookings of one doctor queue
+   up and each sees the appointments committed before it. On SQLite the IMMEDIATE transaction
+   mode gives the same serialisation.
+2. The unique constraint on (doctor, starts_at, holds_slot) catches anything that slips past
+   (a slot booked through another path, a different slot length); the IntegrityError becomes the
+   same clear "just taken" refusal.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from home.models import DoctorPage
+
+from ..access import check_owner
+from ..availability.selectors import booking_window, doctor_free_slots
+from ..errors import (
+    SLOT_TAKEN_MESSAGE,
+    BookingError,
+    DoctorUnavailable,
+    SlotTaken,
+    SlotUnavailable,
+    TransitionRefused,
+)
+from ..models import Appointment, AppointmentEvent, clinic_zone
+from ..notifications.emails import queue_notification
+
+
+@dataclass(frozen=True)
+class PatientDetails:
+    full_name: str
+    email: str
+    mobile: str
+    reason: str = ""
+    mode: str = Appointment.Mode.IN_PERSON
+
+
+def lock_doctor(doctor_id: int) -> DoctorPage:
+    """Lock and return the live doctor page; the lock serialises bookings of this doctor."""
+    try:
+        return DoctorPage.objects.select_for_update().live().get(pk=doctor_id)
+    except DoctorPage.DoesNotExist:
+        raise DoctorUnavailable("This doctor is not taking bookings.") from None
+
+
+def _check_slot(
+    doctor: DoctorPage, starts_at: datetime, *, now: datetime | None, ignore: Appointment | None = None
+) -> None:
+    """Raise SlotUnavailable unless ``starts_at`` is one of the doctor's free slot starts."""
+    if timezone.is_naive(starts_at):
+        raise SlotUnavailable("That time is not valid.")
+    if starts_at <= (now or timezone.now()):
+        raise SlotUnavailable("That time is in the past — please pick a later one.")
+    try:
+        day = timezone.localtime(starts_at, clinic_zone()).date()
+    except OverflowError:  # a hand-made time near year 9999
+        raise SlotUnavailable("That time is not valid.") from None
+    _, last = booking_window(now)
+    if day > last:
+        raise SlotUnavailable(
+            f"Bookings open {settings.BOOKING_HORIZON_DAYS} days ahead — please pick an earlier date."
+        )
+    slots = doctor_free_slots(doctor, day, day, now=now, ignore=ignore)
+    if not any(slot.start == starts_at for slot in slots):
+        raise SlotUnavailable(
+            "That time is not available: it is outside the doctor's hours, too soon, or already taken."
+        )
+
+
+@transaction.atomic
+def book_appointment(
+    *,
+    doctor_id: int,
+    starts_at: datetime,
+    details: PatientDetails,
+    patient=None,
+    now: datetime | None = None,
+) -> Appointment:
+    """Book ``starts_at`` with the doctor, or raise a :class:`BookingError` and save nothing.
+
+    ``patient`` is the signed-in patient's account, or ``None`` for a guest.
+    """
+    doctor = lock_doctor(doctor_id)
+    _check_slot(doctor, starts_at, now=now)
+    if details.mode == Appointment.Mode.ONLINE and not doctor.offers_online:
+        raise BookingError("This doctor does not offer online consultations.")
+    appointment = Appointment(
+        doctor=doctor,
+        patient=patient,
+        full_name=details.full_name,
+        email=details.email.lower(),
+        mobile=details.mobile,
+        reason=details.reason,
+        mode=details.mode,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=doctor.slot_minutes),
+        fee=doctor.consultation_fee,
+    )
+    appointment.set_status(Appointment.Status.PENDING)
+    try:
+        # A savepoint, so the outer transaction stays usable after a constraint violation.
+        with transaction.atomic():
+            appointment.save()
+    except IntegrityError:
+        raise SlotTaken(SLOT_TAKEN_MESSAGE) from None
+    record_event(appointment, Actor(Actor.PATIENT if patient else Actor.GUEST, patient), from_status="")
+    queue_notification(appointment, "received")
+    return appointment
+
+
+# --- Lifecycle ------------------------------------------------------------------------------
+
+Status = Appointment.Status
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks for a change. ``role`` is patient, guest, doctor, staff or system."""
+
+    role: str
+    user: object | None = None
+
+    PATIENT = "patient"
+    GUEST = "guest"
+    DOCTOR = "doctor"
+    STAFF = "staff"
+    SYSTEM = "system"
+
+
+PATIENT_SIDE = frozenset({Actor.PATIENT, Actor.GUEST})
+CLINIC_SIDE = frozenset({Actor.DOCTOR, Actor.STAFF})
+
+# (from, to) → who may make that move. Anything not listed is refused.
+TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
+    (Status.PENDING_PAYMENT, Status.PENDING): frozenset({Actor.SYSTEM}),
+    (Status.PENDING_PAYMENT, Status.EXPIRED): frozenset({Actor.SYSTEM}),
+    (Status.PENDING_PAYMENT, Status.CANCELLED): PATIENT_SIDE | {Actor.STAFF, Actor.SYSTEM},
+    (Status.PENDING, Status.CONFIRMED): CLINIC_SIDE,
+    (Status.PENDING, Status.DECLINED): CLINIC_SIDE,
+    (Status.PENDING, Status.CANCELLED): PATIENT_SIDE | CLINIC_SIDE,
+    (Status.CONFIRMED, Status.CANCELLED): PATIENT_SIDE | CLINIC_SIDE,
+    (Status.CONFIRMED, Status.COMPLETED): CLINIC_SIDE,
+    (Status.CONFIRMED, Status.NO_SHOW): CLINIC_SIDE,
+}
+
+# A declined or clinic-cancelled appointment tells the patient why.
+REMARK_REQUIRED = {
+    (Status.PENDING, Status.DECLINED): CLINIC_SIDE,
+    (Status.PENDING, Status.CANCELLED): CLINIC_SIDE,
+    (Status.CONFIRMED, Status.CANCELLED): CLINIC_SIDE,
+}
+
+# Outcomes can only be recorded once the appointment has started.
+AFTER_START_ONLY = {Status.COMPLETED, Status.NO_SHOW}
+
+
+def allowed_targets(appointment: Appointment, actor: Actor, *, now: datetime | None = None) -> list[str]:
+    """The statuses ``actor`` could move ``appointment`` to right now (for showing buttons)."""
+    targets = []
+    for (source, target), roles in TRANSITIONS.items():
+        if source != appointment.status or actor.role not in roles:
+            continue
+        try:
+            _check_timing(appointment, target, actor, now or timezone.now())
+        except TransitionRefused:
+            continue
+        targets.append(target)
+    return targets
+
+
+def _check_timing(appointment: Appointment, target: str, actor: Actor, now: datetime) -> None:
+    if target in AFTER_START_ONLY and now < appointment.starts_at:
+        raise TransitionRefused("An appointment can be marked completed or no-show only once it has started.")
+    patient_cancel = (
+        target == Status.CANCELLED and actor.role in PATIENT_SIDE and appointment.status != Status.PENDING_PAYMENT
+    )
+    if patient_cancel and now >= appointment.cancel_cutoff:
+        raise TransitionRefused(
+            f"Appointments can be cancelled online up to {settings.BOOKING_CANCEL_CUTOFF_HOURS} hours "
+            "before they start. Please phone the clinic."
+        )
+
+
+def lock_appointment(appointment: Appointment) -> Appointment:
+    """Lock the appointment's row and re-read it (with its doctor): the one lock every change takes.
+
+    Re-reading under the lock is what makes two people acting at once safe: the second one sees
+    the first one's status, not the one their page was built from.
+    """
+    return Appointment.objects.select_for_update().select_related("doctor").get(pk=appointment.pk)
+
+
+def record_event(
+    appointment: Appointment,
+    actor: Actor,
+    *,
+    to_status: str | None = None,
+    from_status: str | None = None,
+    remark: str = "",
+    now: datetime | None = None,
+) -> AppointmentEvent:
+    """Add one line to the appointment's timeline; a change without a status move keeps its status."""
+    return AppointmentEvent.objects.create(
+        appointment=appointment,
+        actor=actor.user if actor.user is not None and getattr(actor.user, "is_authenticated", False) else None,
+        actor_role=actor.role,
+        from_status=appointment.status if from_status is None else from_status,
+        to_status=to_status or appointment.status,
+        remark=remark,
+        created_at=now or timezone.now(),
+    )
+
+
+NOTIFY_ON = {
+    Status.CONFIRMED: "confirmed",
+    Status.DECLINED: "declined",
+    Status.CANCELLED: "cancelled",
+}
+
+
+@transaction.atomic
+def transition(
+    appointment: Appointment, target: str, actor: Actor, *, remark: str = "", now: datetime | None = None
+) -> Appointment:
+    """Move ``appointment`` to ``target`` if ``actor`` may, record it, and notify the patient.
+
+    The row is locked and its status re-read first, so two people acting at once (a patient
+    cancelling while the doctor confirms) cannot both succeed. Leaving an active status releases
+    the slot through :meth:`Appointment.set_status`, the same switch the booking service uses.
+    """
+    now = now or timezone.now()
+    locked = lock_appointment(appointment)
+    source = locked.status
+    roles = TRANSITIONS.get((source, target))
+    if roles is None:
+        raise TransitionRefused(
+            f"A {locked.get_status_display().lower()} appointment cannot be {Status(target).label.lower()}."
+        )
+    if actor.role not in roles:
+        raise TransitionRefused("You are not allowed to make that change.")
+    check_owner(locked, actor.role, actor.user)
+    _check_timing(locked, target, actor, now)
+    remark = remark.strip()
+    if not remark and actor.role in REMARK_REQUIRED.get((source, target), ()):
+        raise TransitionRefused("Please add a remark for the patient explaining why.")
+
+    locked.set_status(target)
+    if target == Status.CONFIRMED and locked.mode == Appointment.Mode.ONLINE and not locked.meeting_url:
+        locked.meeting_url = generate_meeting_url(locked)
+    locked.ics_sequence += 1
+    locked.save()
+    record_event(locked, actor, from_status=source, to_status=target, remark=remark, now=now)
+    if target in NOTIFY_ON:
+        queue_notification(locked, NOTIFY_ON[target], remark=remark)
+    appointment.refresh_from_db()
+    return appointment
+
+
+def generate_meeting_url(appointment: Appointment) -> str:
+    """A unique, unguessable room under ``ONLINE_MEETING_BASE_URL``."""
+    return f"{settings.ONLINE_MEETING_BASE_URL}{secrets.token_urlsafe(12)}"
+
+
+def meeting_link_refusal(appointment: Appointment) -> str | None:
+    """Why this appointment's meeting link cannot be set, or None if it can."""
+    if appointment.mode != Appointment.Mode.ONLINE:
+        return "Only online consultations have a meeting link."
+    if not appointment.is_active:
+        return f"The appointment is {appointment.get_status_display().lower()}; its meeting link can no longer change."
+    return None
+
+
+@transaction.atomic
+def set_meeting_url(appointment: Appointment, url: str, actor: Actor) -> Appointment:
+    """Store an online consultation's link and note it on the timeline.
+
+    The row is locked and re-read so a link cannot be set on an appointment that the patient
+    cancelled a moment ago. The calendar sequence is bumped because the invite carries the link.
+    """
+    if actor.role not in CLINIC_SIDE:
+        raise TransitionRefused("Only the doctor or clinic staff can set the meeting link.")
+    locked = lock_appointment(appointment)
+    check_owner(locked, actor.role, actor.user)
+    refusal = meeting_link_refusal(locked)
+    if refusal:
+        raise TransitionRefused(refusal)
+    if locked.meeting_url != url:
+        remark = "Meeting link changed." if locked.meeting_url else "Meeting link added."
+        locked.meeting_url = url
+        locked.ics_sequence += 1
+        locked.save(update_fields=["meeting_url", "ics_sequence", "updated_at"])
+        record_event(locked, actor, remark=remark)
+    appointment.refresh_from_db()
+    return appointment
+
+
+@transaction.atomic
+def move_appointment(
+    appointment: Appointment,
+    starts_at: datetime,
+    actor: Actor,
+    *,
+    doctor_id: int | None = None,
+    now: datetime | None = None,
+) -> Appointment:
+    """Move an active appointment to another free slot (and, for staff, another doctor).
+
+    Goes through the same lock-and-recheck as :func:`book_appointment`, ignoring the
+    appointment's own current slot. Patients may move only their own, and only before the cutoff.
+    """
+    now = now or timezone.now()
+    doctor_id = doctor_id or appointment.doctor_id
+    if doctor_id != appointment.doctor_id and actor.role != Actor.STAFF:
+        raise TransitionRefused("Only clinic staff can move an appointment to another doctor.")
+    # Lock doctors in primary-key order so two moves between the same pair cannot deadlock.
+    locked_doctors = {pk: lock_doctor(pk) for pk in sorted({appointment.doctor_id, doctor_id})}
+    locked = lock_appointment(appointment)
+    if locked.doctor_id != appointment.doctor_id:
+        # Someone moved it to another doctor since this page was loaded; the doctor we locked
+        # above is no longer the one whose diary changes.
+        raise TransitionRefused("This appointment was just changed by someone else. Please reload and try again.")
+    if not locked.is_active:
+        raise TransitionRefused(f"A {locked.get_status_display().lower()} appointment cannot be moved.")
+    check_owner(locked, actor.role, actor.user)
+    if actor.role in PATIENT_SIDE and not locked.patient_can_change(now):
+        raise TransitionRefused(
+            f"Appointments can be moved online up to {settings.BOOKING_CANCEL_CUTOFF_HOURS} hours "
+            "before they start. Please phone the clinic."
+        )
+    doctor = locked_doctors[doctor_id]
+    if doctor_id == locked.doctor_id and starts_at == locked.starts_at:
+        raise SlotUnavailable("That is the appointment's current time — pick a different one.")
+    _check_slot(doctor, starts_at, now=now, ignore=locked)
+    if locked.mode == Appointment.Mode.ONLINE and not doctor.offers_online:
+        raise BookingError("That doctor does not offer online consultations.")
+
+    old_start = locked.local_starts_at
+    old_doctor_title = locked.doctor.title
+    locked.doctor = doctor
+    locked.starts_at = starts_at
+    locked.ends_at = starts_at + timedelta(minutes=doctor.slot_minutes)
+    locked.reminder_sent_at = None
+    locked.ics_sequence += 1
+    try:
+        with transaction.atomic():
+            locked.save()
+    except IntegrityError:
+        raise SlotTaken(SLOT_TAKEN_MESSAGE) from None
+    remark = f"Moved from {old_start:%a %d %b %Y %H:%M}"
+    if doctor.title != old_doctor_title:
+        remark += f" with {old_doctor_title}"
+    record_event(locked, actor, remark=remark, now=now)
+    queue_notification(locked, "rescheduled", remark=remark)
+    appointment.refresh_from_db()
+    return appointment

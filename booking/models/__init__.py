@@ -1,0 +1,48 @@
+"""Booking records, one module per feature; everything is re-exported so ``booking.models.X`` works.
+
+Django finds models through this package (``booking`` stays one app with one label), so moving
+a model between these modules needs no migration.
+"""
+
+from .appointments import (
+    REFERENCE_ALPHABET,
+    REFERENCE_LENGTH,
+    Appointment,
+    AppointmentEvent,
+    AppointmentQuerySet,
+    new_reference,
+    normalize_reference,
+)
+from .notifications import Notification
+from .prescriptions import (
+    MedicationLine,
+    Prescription,
+    PrescriptionAccessLog,
+    PrescriptionAttachment,
+    PrescriptionRevision,
+    RecommendedTest,
+    private_storage,
+)
+from .schedules import TimeOff, Weekday, WorkingHours, clinic_zone
+
+__all__ = [
+    "REFERENCE_ALPHABET",
+    "REFERENCE_LENGTH",
+    "Appointment",
+    "AppointmentEvent",
+    "AppointmentQuerySet",
+    "MedicationLine",
+    "Notification",
+    "Prescription",
+    "PrescriptionAccessLog",
+    "PrescriptionAttachment",
+    "PrescriptionRevision",
+    "RecommendedTest",
+    "TimeOff",
+    "Weekday",
+    "WorkingHours",
+    "clinic_zone",
+    "new_reference",
+    "normalize_reference",
+    "private_storage",
+]

@@ -1,0 +1,103 @@
+"""Doctors' weekly working hours and time off, in the clinic's local time.
+
+They are inline rows of ``home.DoctorPage`` (edited in the page editor and from the doctor's own
+dashboard) but belong to booking: availability is computed from them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from modelcluster.fields import ParentalKey
+from wagtail.admin.panels import FieldPanel, FieldRowPanel
+from wagtail.models import Orderable
+
+
+def clinic_zone() -> ZoneInfo:
+    """The clinic's time zone: every wall-clock time (hours, time off) is read in it."""
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+class WorkingHours(Orderable):
+    """One interval of a doctor's week, in the clinic's local time. A day may have several."""
+
+    doctor = ParentalKey("home.DoctorPage", on_delete=models.CASCADE, related_name="working_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    starts = models.TimeField("from")
+    ends = models.TimeField("until")
+
+    panels = [FieldRowPanel([FieldPanel("weekday"), FieldPanel("starts"), FieldPanel("ends")])]
+
+    class Meta(Orderable.Meta):
+        verbose_name = "working hours"
+        verbose_name_plural = "working hours"
+        constraints = [models.CheckConstraint(condition=Q(ends__gt=models.F("starts")), name="hours_end_after_start")]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.starts:%H:%M}–{self.ends:%H:%M}"
+
+    def clean(self):
+        if self.starts is not None and self.ends is not None and self.ends <= self.starts:
+            raise ValidationError({"ends": "The end must be after the start (intervals cannot cross midnight)."})
+
+
+class TimeOff(Orderable):
+    """A period the doctor does not see patients: whole days, or a time range when times are given."""
+
+    doctor = ParentalKey("home.DoctorPage", on_delete=models.CASCADE, related_name="time_off")
+    start_date = models.DateField()
+    start_time = models.TimeField(null=True, blank=True, help_text="Leave empty for the whole day.")
+    end_date = models.DateField()
+    end_time = models.TimeField(null=True, blank=True, help_text="Leave empty for the whole day.")
+    reason = models.CharField(max_length=120, blank=True)
+
+    panels = [
+        FieldRowPanel([FieldPanel("start_date"), FieldPanel("start_time")]),
+        FieldRowPanel([FieldPanel("end_date"), FieldPanel("end_time")]),
+        FieldPanel("reason"),
+    ]
+
+    class Meta(Orderable.Meta):
+        verbose_name = "time off"
+        verbose_name_plural = "time off"
+        constraints = [
+            models.CheckConstraint(condition=Q(end_date__gte=models.F("start_date")), name="time_off_end_after_start")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.start_date} – {self.end_date}"
+
+    def clean(self):
+        if self.start_date and self.end_date:
+            try:
+                start, end = self.interval()
+            except OverflowError:
+                raise ValidationError({"end_date": "Pick an end date before the year 9999."}) from None
+            if end <= start:
+                raise ValidationError({"end_date": "Time off must end after it starts."})
+
+    def interval(self, tz: ZoneInfo | None = None) -> tuple[datetime, datetime]:
+        """The aware [start, end) this time off covers; empty times mean start and end of day."""
+        tz = tz or clinic_zone()
+        start = datetime.combine(self.start_date, self.start_time or time.min, tzinfo=tz)
+        if self.end_time is None:
+            end = datetime.combine(self.end_date + timedelta(days=1), time.min, tzinfo=tz)
+        else:
+            end = datetime.combine(self.end_date, self.end_time, tzinfo=tz)
+        return start, end

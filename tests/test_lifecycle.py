@@ -24,7 +24,12 @@ S = Appointment.Status
 ALL_STATUSES = list(S)
 
 ALLOWED: dict[tuple[str, str], set[str]] = {
+    (S.UNCONFIRMED, S.PENDING): {"patient", "guest", "system"},
+    (S.UNCONFIRMED, S.PENDING_PAYMENT): {"patient", "guest", "system"},
+    (S.UNCONFIRMED, S.EXPIRED): {"system"},
+    (S.UNCONFIRMED, S.CANCELLED): {"patient", "guest", "staff", "system"},
     (S.PENDING_PAYMENT, S.PENDING): {"system"},
+    (S.PENDING_PAYMENT, S.CONFIRMED): {"system"},
     (S.PENDING_PAYMENT, S.EXPIRED): {"system"},
     (S.PENDING_PAYMENT, S.CANCELLED): {"patient", "guest", "staff", "system"},
     (S.PENDING, S.CONFIRMED): {"doctor", "staff"},
@@ -67,7 +72,7 @@ def make_appointment(doctor, patient, slot, status) -> Appointment:
         starts_at=slot.start,
         ends_at=slot.end,
     )
-    appointment.set_status(status)
+    appointment.set_status(status, hold_until=slot.start - timedelta(days=1))
     appointment.save()
     return appointment
 
@@ -87,7 +92,7 @@ def test_transition_matrix(role, cast, doctor, patient, far_slots):
         at_start = target in (S.COMPLETED, S.NO_SHOW)
         now = appointment.starts_at + timedelta(minutes=5) if at_start else appointment.starts_at - timedelta(days=2)
         try:
-            transition(appointment, target, actor, remark="Because.", now=now)
+            transition(appointment, target, actor, remark="Because.", now=now, hold_until=now + timedelta(minutes=15))
             allowed = True
         except TransitionRefused:
             allowed = False

@@ -36,6 +36,7 @@ from ..errors import (
 )
 from ..models import Appointment, AppointmentEvent, clinic_zone
 from ..notifications.emails import queue_notification
+from .signals import status_changed
 
 
 @dataclass(frozen=True)
@@ -87,12 +88,20 @@ def book_appointment(
     details: PatientDetails,
     patient=None,
     now: datetime | None = None,
+    status: str = Appointment.Status.PENDING,
+    hold_until: datetime | None = None,
 ) -> Appointment:
     """Book ``starts_at`` with the doctor, or raise a :class:`BookingError` and save nothing.
 
-    ``patient`` is the signed-in patient's account, or ``None`` for a guest.
+    ``patient`` is the signed-in patient's account, or ``None`` for a guest. ``status`` is where
+    the booking starts: pending (the doctor confirms), or a hold status (awaiting the patient's
+    email confirmation or payment) that keeps the slot only until ``hold_until``.
     """
+    if status not in Appointment.ACTIVE_STATUSES:
+        raise ValueError(f"A booking cannot start as {status}.")
+    now = now or timezone.now()
     doctor = lock_doctor(doctor_id)
+    release_stale_holds(doctor.pk, now=now)
     _check_slot(doctor, starts_at, now=now)
     if details.mode == Appointment.Mode.ONLINE and not doctor.offers_online:
         raise BookingError("This doctor does not offer online consultations.")
@@ -108,7 +117,7 @@ def book_appointment(
         ends_at=starts_at + timedelta(minutes=doctor.slot_minutes),
         fee=doctor.consultation_fee,
     )
-    appointment.set_status(Appointment.Status.PENDING)
+    appointment.set_status(status, hold_until=hold_until)
     try:
         # A savepoint, so the outer transaction stays usable after a constraint violation.
         with transaction.atomic():
@@ -144,7 +153,12 @@ CLINIC_SIDE = frozenset({Actor.DOCTOR, Actor.STAFF})
 
 # (from, to) → who may make that move. Anything not listed is refused.
 TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
+    (Status.UNCONFIRMED, Status.PENDING): frozenset({Actor.GUEST, Actor.PATIENT, Actor.SYSTEM}),
+    (Status.UNCONFIRMED, Status.PENDING_PAYMENT): frozenset({Actor.GUEST, Actor.PATIENT, Actor.SYSTEM}),
+    (Status.UNCONFIRMED, Status.EXPIRED): frozenset({Actor.SYSTEM}),
+    (Status.UNCONFIRMED, Status.CANCELLED): PATIENT_SIDE | {Actor.STAFF, Actor.SYSTEM},
     (Status.PENDING_PAYMENT, Status.PENDING): frozenset({Actor.SYSTEM}),
+    (Status.PENDING_PAYMENT, Status.CONFIRMED): frozenset({Actor.SYSTEM}),
     (Status.PENDING_PAYMENT, Status.EXPIRED): frozenset({Actor.SYSTEM}),
     (Status.PENDING_PAYMENT, Status.CANCELLED): PATIENT_SIDE | {Actor.STAFF, Actor.SYSTEM},
     (Status.PENDING, Status.CONFIRMED): CLINIC_SIDE,
@@ -184,7 +198,9 @@ def _check_timing(appointment: Appointment, target: str, actor: Actor, now: date
     if target in AFTER_START_ONLY and now < appointment.starts_at:
         raise TransitionRefused("An appointment can be marked completed or no-show only once it has started.")
     patient_cancel = (
-        target == Status.CANCELLED and actor.role in PATIENT_SIDE and appointment.status != Status.PENDING_PAYMENT
+        target == Status.CANCELLED
+        and actor.role in PATIENT_SIDE
+        and appointment.status not in Appointment.HOLD_STATUSES
     )
     if patient_cancel and now >= appointment.cancel_cutoff:
         raise TransitionRefused(
@@ -212,7 +228,7 @@ def record_event(
     now: datetime | None = None,
 ) -> AppointmentEvent:
     """Add one line to the appointment's timeline; a change without a status move keeps its status."""
-    return AppointmentEvent.objects.create(
+    event = AppointmentEvent.objects.create(
         appointment=appointment,
         actor=actor.user if actor.user is not None and getattr(actor.user, "is_authenticated", False) else None,
         actor_role=actor.role,
@@ -221,6 +237,20 @@ def record_event(
         remark=remark,
         created_at=now or timezone.now(),
     )
+    if event.from_status != event.to_status:
+        # After commit, so listeners (refunds, outgoing webhooks) never act on a rolled-back change.
+        transaction.on_commit(
+            lambda: status_changed.send(
+                sender=Appointment,
+                appointment_id=appointment.pk,
+                from_status=event.from_status,
+                to_status=event.to_status,
+                actor_role=actor.role,
+                remark=remark,
+            ),
+            robust=True,
+        )
+    return event
 
 
 NOTIFY_ON = {
@@ -230,9 +260,64 @@ NOTIFY_ON = {
 }
 
 
+def release_stale_holds(doctor_id: int, *, now: datetime | None = None) -> int:
+    """Expire the doctor's unconfirmed or unpaid bookings whose hold ran out; return how many.
+
+    Called by the booking service inside the doctor's lock, before it checks a slot, so an
+    expired hold never blocks anyone even if the periodic ``expire_holds`` command has not run
+    yet. Each row is locked and its deadline re-read: a payment that lands at the same moment
+    (it locks the same row) either wins and the hold is no longer stale, or finds it expired.
+    """
+    now = now or timezone.now()
+    expired = 0
+    stale = Appointment.objects.stale_holds(now).filter(doctor_id=doctor_id)
+    for appointment in stale.select_for_update().order_by("pk"):
+        expire_hold(appointment, now=now)
+        expired += 1
+    return expired
+
+
+def expire_hold(appointment: Appointment, *, now: datetime) -> None:
+    """Expire one locked, stale hold: the one release function for lapsed holds."""
+    source = appointment.status
+    appointment.set_status(Status.EXPIRED)
+    appointment.save(update_fields=["status", "holds_slot", "hold_expires_at", "updated_at"])
+    record_event(
+        appointment,
+        Actor(Actor.SYSTEM),
+        from_status=source,
+        to_status=Status.EXPIRED,
+        remark="Not confirmed in time: the time was released."
+        if source == Status.UNCONFIRMED
+        else "Not paid in time: the time was released.",
+        now=now,
+    )
+
+
+@transaction.atomic
+def expire_stale_holds(*, now: datetime | None = None) -> int:
+    """Expire every stale hold in the clinic (the periodic command); safe to run concurrently.
+
+    Rows are locked with ``skip_locked`` so two runs (or a run and a booking) never wait on each
+    other: a row another transaction holds is that transaction's to decide.
+    """
+    now = now or timezone.now()
+    expired = 0
+    for appointment in Appointment.objects.stale_holds(now).select_for_update(skip_locked=True).order_by("pk"):
+        expire_hold(appointment, now=now)
+        expired += 1
+    return expired
+
+
 @transaction.atomic
 def transition(
-    appointment: Appointment, target: str, actor: Actor, *, remark: str = "", now: datetime | None = None
+    appointment: Appointment,
+    target: str,
+    actor: Actor,
+    *,
+    remark: str = "",
+    now: datetime | None = None,
+    hold_until: datetime | None = None,
 ) -> Appointment:
     """Move ``appointment`` to ``target`` if ``actor`` may, record it, and notify the patient.
 
@@ -256,7 +341,7 @@ def transition(
     if not remark and actor.role in REMARK_REQUIRED.get((source, target), ()):
         raise TransitionRefused("Please add a remark for the patient explaining why.")
 
-    locked.set_status(target)
+    locked.set_status(target, hold_until=hold_until)
     if target == Status.CONFIRMED and locked.mode == Appointment.Mode.ONLINE and not locked.meeting_url:
         locked.meeting_url = generate_meeting_url(locked)
     locked.ics_sequence += 1
@@ -326,6 +411,8 @@ def move_appointment(
         raise TransitionRefused("Only clinic staff can move an appointment to another doctor.")
     # Lock doctors in primary-key order so two moves between the same pair cannot deadlock.
     locked_doctors = {pk: lock_doctor(pk) for pk in sorted({appointment.doctor_id, doctor_id})}
+    for pk in locked_doctors:
+        release_stale_holds(pk, now=now)
     locked = lock_appointment(appointment)
     if locked.doctor_id != appointment.doctor_id:
         # Someone moved it to another doctor since this page was loaded; the doctor we locked

@@ -41,6 +41,10 @@ def normalize_reference(value: str) -> str:
 
 
 class AppointmentQuerySet(models.QuerySet):
+    def stale_holds(self, now: datetime):
+        """Unconfirmed or unpaid appointments whose hold has run out: they must not block anyone."""
+        return self.filter(status__in=Appointment.HOLD_STATUSES, hold_expires_at__lte=now)
+
     def holding_slots(self):
         return self.filter(holds_slot=True)
 
@@ -61,11 +65,12 @@ class AppointmentQuerySet(models.QuerySet):
 
 # Statuses in which an appointment holds its slot, as stored values (for the CHECK constraint,
 # which must not change when a label does). ``Appointment.ACTIVE_STATUSES`` is the same set.
-ACTIVE_STATUS_VALUES = ["pending_payment", "pending", "confirmed"]
+ACTIVE_STATUS_VALUES = ["unconfirmed", "pending_payment", "pending", "confirmed"]
 
 
 class Appointment(models.Model):
     class Status(models.TextChoices):
+        UNCONFIRMED = "unconfirmed", _("Awaiting email confirmation")
         PENDING_PAYMENT = "pending_payment", _("Awaiting payment")
         PENDING = "pending", _("Awaiting confirmation")
         CONFIRMED = "confirmed", _("Confirmed")
@@ -76,7 +81,10 @@ class Appointment(models.Model):
         EXPIRED = "expired", _("Expired")
 
     # Statuses in which the appointment holds its slot; every other status releases it.
-    ACTIVE_STATUSES = (Status.PENDING_PAYMENT, Status.PENDING, Status.CONFIRMED)
+    ACTIVE_STATUSES = (Status.UNCONFIRMED, Status.PENDING_PAYMENT, Status.PENDING, Status.CONFIRMED)
+    # Active statuses that hold the slot only until ``hold_expires_at``: a booking nobody
+    # confirmed or paid for must not block the diary for ever.
+    HOLD_STATUSES = (Status.UNCONFIRMED, Status.PENDING_PAYMENT)
 
     class Mode(models.TextChoices):
         IN_PERSON = "in_person", _("In person")
@@ -101,6 +109,9 @@ class Appointment(models.Model):
     ends_at = models.DateTimeField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
     holds_slot = models.BooleanField(null=True, default=True, editable=False)
+    # Set while the status is one of HOLD_STATUSES: the moment the hold lapses and the slot is
+    # free again (see ``booking.appointments.services.release_stale_holds``).
+    hold_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     fee = models.DecimalField(max_digits=8, decimal_places=2, default=0)
     meeting_url = models.URLField(blank=True)
     reminder_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -113,7 +124,11 @@ class Appointment(models.Model):
 
     class Meta:
         ordering = ["starts_at"]
-        indexes = [models.Index(fields=["doctor", "starts_at"]), models.Index(fields=["email"])]
+        indexes = [
+            models.Index(fields=["doctor", "starts_at"]),
+            models.Index(fields=["email"]),
+            models.Index(fields=["status", "hold_expires_at"], name="appointment_hold_expiry"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["doctor", "starts_at", "holds_slot"], name="one_active_appointment_per_slot"
@@ -152,9 +167,18 @@ class Appointment(models.Model):
         return self.status == self.Status.PENDING_PAYMENT
 
     @property
+    def is_awaiting_email_confirmation(self) -> bool:
+        return self.status == self.Status.UNCONFIRMED
+
+    @property
+    def is_held(self) -> bool:
+        """Holding its slot only until ``hold_expires_at`` (unconfirmed or unpaid)."""
+        return self.status in self.HOLD_STATUSES
+
+    @property
     def is_pending(self) -> bool:
-        """Waiting for the clinic (or for payment): the patient has no confirmed time yet."""
-        return self.status in (self.Status.PENDING, self.Status.PENDING_PAYMENT)
+        """Waiting for the clinic, a payment or the patient's confirmation: no confirmed time yet."""
+        return self.status in (self.Status.UNCONFIRMED, self.Status.PENDING, self.Status.PENDING_PAYMENT)
 
     @property
     def is_confirmed(self) -> bool:
@@ -183,8 +207,19 @@ class Appointment(models.Model):
         opens = self.starts_at - timedelta(minutes=settings.ONLINE_LINK_VISIBLE_MINUTES)
         return self.is_online and self.is_confirmed and bool(self.meeting_url) and opens <= now <= self.ends_at
 
-    def set_status(self, status: str) -> None:
-        """Change status and keep ``holds_slot`` in step; the only place that writes either."""
+    def set_status(self, status: str, *, hold_until: datetime | None = None) -> None:
+        """Change status and keep ``holds_slot`` in step; the only place that writes either.
+
+        A hold status needs ``hold_until`` (when the slot is released again); moving on to
+        another active status clears it, so a confirmed appointment can never lapse. A finished
+        appointment keeps it as a record of when its hold ran out.
+        """
+        if status in self.HOLD_STATUSES:
+            if hold_until is None:
+                raise ValueError(f"A {status} appointment needs a hold deadline.")
+            self.hold_expires_at = hold_until
+        elif status in self.ACTIVE_STATUSES:
+            self.hold_expires_at = None
         self.status = status
         self.holds_slot = True if status in self.ACTIVE_STATUSES else None
 

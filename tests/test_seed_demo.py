@@ -1,14 +1,20 @@
-"""``manage.py seed_demo``: builds the demo clinic once, and a second run changes nothing."""
+"""``manage.py seed_demo``: builds the demo clinic once, a second run changes nothing, and it refuses production.
+
+The test settings run with DEBUG off, which is what the command takes for production: the tests
+that seed say so explicitly with ``--allow-production``.
+"""
 
 from __future__ import annotations
 
+import ast
 from datetime import datetime, timedelta
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import authenticate
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from wagtail.images.models import Image
 from wagtail.models import Page, Revision, Site
 
@@ -47,9 +53,9 @@ COUNTED = (
 )
 
 
-def seed() -> str:
+def seed(*args: str) -> str:
     out = StringIO()
-    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", *args, stdout=out)
     return out.getvalue()
 
 
@@ -61,13 +67,13 @@ def counts() -> dict[str, int]:
 def seeded(db, settings, tmp_path):
     """Seed once, writing the generated images to a throwaway media directory."""
     settings.MEDIA_ROOT = tmp_path
-    return seed()
+    return seed("--allow-production")
 
 
 @pytest.mark.django_db
 def test_second_run_creates_and_changes_nothing(seeded):
     before = counts()
-    second = seed()
+    second = seed("--allow-production")
 
     assert counts() == before
     assert "Created" not in second
@@ -115,3 +121,60 @@ def test_every_doctor_can_be_booked_within_two_weeks(seeded):
         assert 1 <= len(doctor.specializations) <= 2, doctor.title
         slots = doctor_free_slots(doctor, now.date(), now.date() + timedelta(days=14), now=now)
         assert slots, doctor.title
+
+
+@pytest.mark.django_db
+def test_refuses_when_debug_is_off_and_creates_nothing(settings, tmp_path):
+    settings.DEBUG = False
+    settings.MEDIA_ROOT = tmp_path
+    before = counts()
+
+    with pytest.raises(CommandError, match="published passwords") as refusal:
+        seed()
+
+    assert "--allow-production" in str(refusal.value)
+    assert counts() == before
+    assert not User.objects.exists()
+    assert not HomePage.objects.exists()
+    assert not Image.objects.exists()
+
+
+@pytest.mark.django_db
+def test_runs_when_debug_is_off_with_the_explicit_flag(settings, tmp_path):
+    settings.DEBUG = False
+    settings.MEDIA_ROOT = tmp_path
+
+    output = seed("--allow-production")
+
+    assert "Demo data ready." in output
+    assert HomePage.objects.exists()
+    assert User.objects.filter(email__in=DEMO_LOGINS).count() == len(DEMO_LOGINS)
+
+
+@pytest.mark.django_db
+def test_runs_without_the_flag_when_debug_is_on(settings, tmp_path):
+    """What ``make run`` does: development settings have DEBUG on."""
+    settings.DEBUG = True
+    settings.MEDIA_ROOT = tmp_path
+
+    output = seed()
+
+    assert "Demo data ready." in output
+    assert HomePage.objects.exists()
+    assert User.objects.filter(email__in=DEMO_LOGINS).count() == len(DEMO_LOGINS)
+
+
+def test_home_demo_never_imports_booking():
+    """The demo's page side stays in ``home``, which must not depend on ``booking``, not even lazily."""
+    demo_dir = Path(__file__).resolve().parent.parent / "home" / "demo"
+    modules = sorted(demo_dir.glob("*.py"))
+    assert modules
+    for module in modules:
+        for node in ast.walk(ast.parse(module.read_text(), filename=str(module))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            assert not any(name == "booking" or name.startswith("booking.") for name in names), module.name

@@ -67,7 +67,8 @@ def shot(page, request):
 def demo_site(transactional_db, settings, tmp_path):
     """The demo clinic exactly as ``make run`` builds it."""
     settings.MEDIA_ROOT = tmp_path / "media"
-    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    # The test settings have DEBUG off, which seed_demo takes for production: say it is fine here.
+    call_command("seed_demo", "--allow-production", stdout=open(os.devnull, "w"))  # noqa: SIM115
 
 
 def login(page, base_url: str, email: str, password: str, next_url: str | None = None) -> None:

@@ -14,9 +14,12 @@ The demo passwords below are public by intent: never run this against a producti
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import time, timedelta
 from decimal import Decimal
+from functools import partial
 from io import BytesIO
+from typing import NotRequired, TypedDict
 
 from allauth.account.models import EmailAddress
 from django.core.files.images import ImageFile
@@ -46,6 +49,42 @@ from home.models import (
 from portal.models import User
 from portal.phones import normalize_phone
 from portal.roles import group_for_role
+
+
+class SpecializationSpec(TypedDict):
+    slug: str
+    title: str
+    motif: str
+    summary: str
+    description: str
+    conditions: tuple[str, ...]
+
+
+class DoctorSpec(TypedDict):
+    slug: str
+    name: str
+    job_title: str
+    specializations: tuple[str, ...]
+    qualifications: str
+    languages: str
+    phone: str
+    fee: str
+    slot_minutes: int
+    online: bool
+    hours: str
+    biography: tuple[str, ...]
+
+
+class AccountSpec(TypedDict):
+    email: str
+    password: str
+    role: User.Role
+    first_name: str
+    last_name: str
+    superuser: NotRequired[bool]
+    doctor: NotRequired[str]
+    mobile: NotRequired[str]
+
 
 # The page Wagtail's own migrations put at the top of the tree; the demo replaces it.
 WELCOME_TITLE = "Welcome to your new Wagtail site!"
@@ -87,7 +126,7 @@ HOURS_PATTERNS = {
     "three_days_plus_saturday": (((1, 2, 4), (("09:00", "12:00"), ("13:00", "16:30"))), ((5,), (("09:00", "12:30"),))),
 }
 
-SPECIALIZATIONS = (
+SPECIALIZATIONS: tuple[SpecializationSpec, ...] = (
     {
         "slug": "cardiology",
         "title": "Cardiology",
@@ -252,7 +291,7 @@ FEATURED_SPECIALIZATIONS = (
     "gynaecology",
 )
 
-DOCTORS = (
+DOCTORS: tuple[DoctorSpec, ...] = (
     {
         "slug": "dr-amara-okafor",
         "name": "Dr Amara Okafor",
@@ -516,7 +555,7 @@ TIME_OFF = {
 }
 
 # Demo accounts. The passwords are published in the README: demo databases only.
-ACCOUNTS = (
+ACCOUNTS: tuple[AccountSpec, ...] = (
     {
         "email": "admin@example.com",
         "password": "admin-demo-2026",
@@ -629,23 +668,26 @@ class DemoSeeder:
 
     def seed_images(self) -> None:
         """Generate every illustration the pages use; an image whose title exists is reused."""
-        wanted = {"hero": ("Hero: Riverside Clinic", "Riverside Clinic", demo_images.hero_image)}
+        # title, description and a function that draws the JPEG
+        wanted: dict[str, tuple[str, str, Callable[[], bytes]]] = {
+            "hero": ("Hero: Riverside Clinic", "Riverside Clinic", demo_images.hero_image)
+        }
         wanted["about"] = (
             "Banner: About Riverside Clinic",
             "Abstract illustration in the clinic's colours",
-            lambda: demo_images.banner_image("about", "petals"),
+            partial(demo_images.banner_image, "about", "petals"),
         )
         for spec in SPECIALIZATIONS:
             wanted[spec["slug"]] = (
                 f"Banner: {spec['title']}",
                 f"Illustration for {spec['title']}",
-                lambda spec=spec: demo_images.banner_image(spec["slug"], spec["motif"]),
+                partial(demo_images.banner_image, spec["slug"], spec["motif"]),
             )
         for doctor in DOCTORS:
             wanted[doctor["slug"]] = (
                 f"Portrait: {doctor['name']}",
                 f"Illustrated portrait of {doctor['name']}",
-                lambda doctor=doctor: demo_images.portrait_image(doctor["name"]),
+                partial(demo_images.portrait_image, doctor["name"]),
             )
         created = 0
         collection = None
@@ -695,7 +737,7 @@ class DemoSeeder:
         self.report("demo accounts", created, len(ACCOUNTS) - created)
 
     @staticmethod
-    def create_account(account: dict) -> User:
+    def create_account(account: AccountSpec) -> User:
         fields = {
             "role": account["role"],
             "first_name": account["first_name"],
@@ -791,7 +833,7 @@ class DemoSeeder:
         self.report("specializations", created, len(SPECIALIZATIONS) - created)
         return pages
 
-    def create_specialization(self, index: SpecializationIndexPage, spec: dict) -> SpecializationPage:
+    def create_specialization(self, index: SpecializationIndexPage, spec: SpecializationSpec) -> SpecializationPage:
         page = SpecializationPage(
             title=spec["title"],
             slug=spec["slug"],
@@ -820,7 +862,7 @@ class DemoSeeder:
         return pages
 
     def create_doctor(
-        self, index: DoctorIndexPage, doctor: dict, specializations: dict[str, SpecializationPage]
+        self, index: DoctorIndexPage, doctor: DoctorSpec, specializations: dict[str, SpecializationPage]
     ) -> DoctorPage:
         """A doctor with hours, time off and specializations, all in the first published revision."""
         page = DoctorPage(

@@ -10,6 +10,7 @@ pages through their models.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -38,6 +39,11 @@ from portal.phones import normalize_phone, validate_phone
 
 from .blocks import BodyBlock
 
+if TYPE_CHECKING:
+    from wagtail.images.models import Image
+
+    from portal.models import User
+
 DOCTORS_PER_PAGE = 12
 
 
@@ -45,12 +51,14 @@ DOCTORS_PER_PAGE = 12
 class ClinicSettings(BaseSiteSetting):
     """The clinic's public details: shown in the header and footer, emails and letterheads."""
 
-    name = models.CharField(max_length=120, default="Riverside Clinic")
-    tagline = models.CharField(max_length=200, blank=True)
-    address = models.TextField(blank=True, help_text="Postal address, one line per row.")
-    phone = models.CharField(max_length=32, blank=True, validators=[validate_phone])
-    email = models.EmailField(blank=True)
-    opening_hours = models.TextField(blank=True, help_text="One line per row, e.g. 'Mon–Fri 08:00–18:00'.")
+    name: models.CharField[str, str] = models.CharField(max_length=120, default="Riverside Clinic")
+    tagline: models.CharField[str, str] = models.CharField(max_length=200, blank=True)
+    address: models.TextField[str, str] = models.TextField(blank=True, help_text="Postal address, one line per row.")
+    phone: models.CharField[str, str] = models.CharField(max_length=32, blank=True, validators=[validate_phone])
+    email: models.EmailField[str, str] = models.EmailField(blank=True)
+    opening_hours: models.TextField[str, str] = models.TextField(
+        blank=True, help_text="One line per row, e.g. 'Mon–Fri 08:00–18:00'."
+    )
 
     panels = [
         FieldPanel("name"),
@@ -96,12 +104,14 @@ class ClinicSettings(BaseSiteSetting):
 
 
 class HomePage(Page):
-    hero_title = models.CharField(max_length=120, default="Care that fits your day")
-    hero_text = models.TextField(blank=True)
-    hero_image = models.ForeignKey(
+    hero_title: models.CharField[str, str] = models.CharField(max_length=120, default="Care that fits your day")
+    hero_text: models.TextField[str, str] = models.TextField(blank=True)
+    hero_image: models.ForeignKey[Image | None, Image | None] = models.ForeignKey(
         "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    hero_cta_text = models.CharField("call to action", max_length=60, default="Find a doctor")
+    hero_cta_text: models.CharField[str, str] = models.CharField(
+        "call to action", max_length=60, default="Find a doctor"
+    )
     intro = RichTextField(blank=True, features=["bold", "italic", "link"])
 
     content_panels = Page.content_panels + [
@@ -132,14 +142,18 @@ class HomePage(Page):
 
 class HomePageFeaturedSpecialization(Orderable):
     home = ParentalKey(HomePage, on_delete=models.CASCADE, related_name="featured_specializations")
-    page = models.ForeignKey("home.SpecializationPage", on_delete=models.CASCADE, related_name="+")
+    page: models.ForeignKey[SpecializationPage, SpecializationPage] = models.ForeignKey(
+        "home.SpecializationPage", on_delete=models.CASCADE, related_name="+"
+    )
 
     panels = [PageChooserPanel("page", "home.SpecializationPage")]
 
 
 class HomePageFeaturedDoctor(Orderable):
     home = ParentalKey(HomePage, on_delete=models.CASCADE, related_name="featured_doctors")
-    page = models.ForeignKey("home.DoctorPage", on_delete=models.CASCADE, related_name="+")
+    page: models.ForeignKey[DoctorPage, DoctorPage] = models.ForeignKey(
+        "home.DoctorPage", on_delete=models.CASCADE, related_name="+"
+    )
 
     panels = [PageChooserPanel("page", "home.DoctorPage")]
 
@@ -147,7 +161,7 @@ class HomePageFeaturedDoctor(Orderable):
 class StandardPage(Page):
     """About, contact, services: an intro and a free-form body."""
 
-    intro = models.TextField(blank=True)
+    intro: models.TextField[str, str] = models.TextField(blank=True)
     body = StreamField(BodyBlock(), blank=True)
 
     content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("body")]
@@ -173,9 +187,13 @@ class SpecializationIndexPage(Page):
 
 
 class SpecializationPage(Page):
-    summary = models.CharField(max_length=250, help_text="One sentence shown on cards and in search results.")
+    summary: models.CharField[str, str] = models.CharField(
+        max_length=250, help_text="One sentence shown on cards and in search results."
+    )
     description = RichTextField(blank=True)
-    image = models.ForeignKey("wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    image: models.ForeignKey[Image | None, Image | None] = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     conditions = StreamField(
         [("condition", blocks.CharBlock(max_length=120, label="Condition"))],
         blank=True,
@@ -253,24 +271,34 @@ class DoctorPageQuerySet(PageQuerySet):
 class DoctorPage(Page):
     """A doctor's public profile; ``<its url>book/`` (a booking URL) is where patients book."""
 
-    photo = models.ForeignKey("wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    job_title = models.CharField(max_length=120, blank=True, help_text="e.g. 'Consultant cardiologist'.")
+    photo: models.ForeignKey[Image | None, Image | None] = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    job_title: models.CharField[str, str] = models.CharField(
+        max_length=120, blank=True, help_text="e.g. 'Consultant cardiologist'."
+    )
     biography = RichTextField(blank=True)
-    qualifications = models.TextField(blank=True, help_text="One per line, e.g. 'MBBS, University of Leeds'.")
-    languages = models.CharField(max_length=200, blank=True, help_text="Comma-separated, e.g. 'English, Urdu'.")
-    address = models.TextField(blank=True, help_text="Where the doctor sees patients, if not the main clinic.")
-    phone = models.CharField(max_length=32, blank=True, validators=[validate_phone])
-    consultation_fee = models.DecimalField(
+    qualifications: models.TextField[str, str] = models.TextField(
+        blank=True, help_text="One per line, e.g. 'MBBS, University of Leeds'."
+    )
+    languages: models.CharField[str, str] = models.CharField(
+        max_length=200, blank=True, help_text="Comma-separated, e.g. 'English, Urdu'."
+    )
+    address: models.TextField[str, str] = models.TextField(
+        blank=True, help_text="Where the doctor sees patients, if not the main clinic."
+    )
+    phone: models.CharField[str, str] = models.CharField(max_length=32, blank=True, validators=[validate_phone])
+    consultation_fee: models.DecimalField[Decimal, Decimal] = models.DecimalField(
         max_digits=8, decimal_places=2, default=Decimal("0.00"), validators=[MinValueValidator(Decimal("0"))]
     )
-    slot_minutes = models.PositiveSmallIntegerField(
+    slot_minutes: models.PositiveSmallIntegerField[int, int] = models.PositiveSmallIntegerField(
         "slot length (minutes)",
         default=30,
         validators=[MinValueValidator(5), MaxValueValidator(240)],
         help_text="Length of one appointment.",
     )
-    offers_online = models.BooleanField("offers online consultations", default=False)
-    user = models.OneToOneField(
+    offers_online: models.BooleanField[bool, bool] = models.BooleanField("offers online consultations", default=False)
+    user: models.OneToOneField[User | None, User | None] = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
@@ -313,7 +341,7 @@ class DoctorPage(Page):
         super().clean()
         if self.phone:
             self.phone = normalize_phone(self.phone)
-        if self.user_id and self.user.role != self.user.Role.DOCTOR:
+        if self.user is not None and self.user.role != self.user.Role.DOCTOR:
             raise ValidationError({"user": "Only an account with the doctor role can be linked to a doctor page."})
 
     @property
@@ -337,7 +365,9 @@ class DoctorPage(Page):
 
 class DoctorSpecialization(Orderable):
     doctor = ParentalKey(DoctorPage, on_delete=models.CASCADE, related_name="specialization_links")
-    specialization = models.ForeignKey(SpecializationPage, on_delete=models.CASCADE, related_name="doctor_links")
+    specialization: models.ForeignKey[SpecializationPage, SpecializationPage] = models.ForeignKey(
+        SpecializationPage, on_delete=models.CASCADE, related_name="doctor_links"
+    )
 
     panels = [PageChooserPanel("specialization", "home.SpecializationPage")]
 

@@ -4,12 +4,14 @@ Email is the login. The role is a plain field so that templates and access check
 cheaply; the matching Django group (see ``portal.roles``) carries the permissions.
 """
 
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     def _create_user(self, email: str, password: str | None, **extra_fields):
@@ -39,15 +41,18 @@ class User(AbstractUser):
         DOCTOR = "doctor", _("Doctor")
         STAFF = "staff", _("Clinic staff")
 
-    username = None
+    # Django's documented way to drop an inherited field; the stubs type ``username`` as a str field.
+    username = None  # type: ignore[assignment]
     email = models.EmailField(_("email address"), unique=True)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.PATIENT)
     mobile = models.CharField(_("mobile"), max_length=32, blank=True)
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = UserManager()
+    # AbstractUser's stub types ``objects`` as auth's username-based UserManager; this one logs in
+    # by email, so its create_user()/create_superuser() signatures differ on purpose.
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
 
     class Meta:
         ordering = ["email"]

@@ -63,5 +63,6 @@ def group_for_role(role: str) -> Group:
     """The group that carries a role's permissions."""
     from .models import User
 
-    name = {User.Role.PATIENT: PATIENTS, User.Role.DOCTOR: DOCTORS, User.Role.STAFF: STAFF}[role]
+    names: dict[str, str] = {User.Role.PATIENT: PATIENTS, User.Role.DOCTOR: DOCTORS, User.Role.STAFF: STAFF}
+    name = names[role]
     return Group.objects.get_or_create(name=name)[0]

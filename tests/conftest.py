@@ -1,7 +1,13 @@
-"""Shared fixtures: the site tree, two doctors, and one user of each role."""
+"""Shared fixtures: the site tree, two doctors, and one user of each role.
+
+Also CI's guard against silent skips: with ``CI_STRICT_SKIPS=1`` (``.ci/run`` sets it) a test
+skipped for any reason but the MariaDB-only one fails the run, so a tool missing on the CI machine
+(chromium, poppler-utils, ...) cannot pass as a green "skipped".
+"""
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pytest
@@ -11,6 +17,55 @@ from booking.availability.selectors import booking_window, doctor_free_slots
 from portal.models import User
 
 from .factories import make_doctor, make_site, make_user
+
+# Skips that stay legitimate in CI: the SQLite pass cannot run the MariaDB-only tests.
+ALLOWED_SKIP_REASONS = ("needs MariaDB/MySQL",)
+
+
+class StrictSkips:
+    """Collects every skip whose reason is not allowed; any such skip makes the session fail."""
+
+    def __init__(self) -> None:
+        self.skips: list[tuple[str, str]] = []
+
+    def _record(self, report: pytest.TestReport | pytest.CollectReport) -> None:
+        # xfail outcomes are reported as skipped too: expected failures, not missing tools.
+        if not report.skipped or hasattr(report, "wasxfail"):
+            return
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        if not reason.startswith(ALLOWED_SKIP_REASONS):
+            self.skips.append((report.nodeid, reason))
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self._record(report)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        # A whole module skipped while collected (pytest.importorskip, allow_module_level=True).
+        self._record(report)
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.skips and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if not self.skips:
+            return
+        allowed = " or ".join(repr(reason) for reason in ALLOWED_SKIP_REASONS)
+        terminalreporter.section("CI_STRICT_SKIPS=1: skipped tests fail this run", red=True, bold=True)
+        terminalreporter.line(
+            f"{len(self.skips)} test(s) skipped for a reason other than {allowed}; "
+            "install what they need (see .ci/run) or remove the skip:",
+            red=True,
+        )
+        for nodeid, reason in self.skips:
+            terminalreporter.line(f"  {nodeid}: {reason}", red=True)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("CI_STRICT_SKIPS") == "1":
+        config.pluginmanager.register(StrictSkips(), "strict-skips")
 
 
 @pytest.fixture

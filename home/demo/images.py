@@ -265,7 +265,8 @@ def _motif_pulse(draw, width, height, rng, accent) -> None:
         cx, cy = int(width * 0.76), int(height * 0.5)
         draw.ellipse((cx - r, cy - r, cx + r, cy + r), outline=_white(70 - 15 * i), width=6)
     y = height * 0.55
-    points, x = [], 0.0
+    points: list[tuple[float, float]] = []
+    x = 0.0
     beat = [(0, 0), (0.02, -0.05), (0.035, 0), (0.05, 0.06), (0.065, -0.32), (0.08, 0.18), (0.095, 0), (0.13, -0.06)]
     while x < width:
         points.extend((x + dx * width, y + dy * height) for dx, dy in beat)

@@ -5,6 +5,7 @@ variables (see README.md); ``dev``, ``test`` and ``production`` only change defa
 """
 
 from pathlib import Path
+from typing import Literal
 
 import dj_database_url
 
@@ -95,7 +96,7 @@ TEMPLATES = [
 DEFAULT_SQLITE_URL = f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
 
 
-def database_from_url(url: str) -> dict:
+def database_from_url(url: str) -> dj_database_url.DBConfig:
     """Build a DATABASES entry from a URL, with the options each engine needs here."""
     config = dj_database_url.parse(url, conn_max_age=env_int("CONN_MAX_AGE", 0))
     engine = config["ENGINE"]
@@ -157,7 +158,8 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# False switches allauth's rate limits off (the test settings do).
+ACCOUNT_RATE_LIMITS: dict[str, str] | Literal[False] = {"login_failed": "10/m/ip,5/5m/key"}
 # Behind a reverse proxy, how many proxies append to X-Forwarded-For: rate limits (allauth's and
 # the appointment lookup's) then count real clients instead of the proxy.
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)

@@ -4,6 +4,7 @@ A typo in a boolean (``DEBUG=flase``) must not silently mean "off": it raises in
 """
 
 import os
+from typing import overload
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -11,6 +12,10 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
+@overload
+def env(name: str, default: str) -> str: ...
+@overload
+def env(name: str, default: None = None) -> str | None: ...
 def env(name: str, default: str | None = None) -> str | None:
     """Return the variable's value, or ``default`` when it is unset."""
     return os.environ.get(name, default)

@@ -85,13 +85,14 @@ class ClinicSettings(BaseSiteSetting):
         unsaved instance holding the model's defaults. Cached on the request, so a page that
         shows the clinic's details in several places reads them once.
         """
-        if request is not None and hasattr(request, "_clinic_settings"):
-            return request._clinic_settings
+        cached = getattr(request, "_clinic_settings", None)
+        if cached is not None:
+            return cached
         site = Site.find_for_request(request) if request is not None else None
         rows = cls.objects.filter(site=site) if site is not None else cls.objects.filter(site__is_default_site=True)
         found = rows.first() or cls()
         if request is not None:
-            request._clinic_settings = found
+            setattr(request, "_clinic_settings", found)  # noqa: B010 - a per-request cache, not a field
         return found
 
     @property

@@ -34,7 +34,7 @@ from wagtail.models import Orderable, Page, PageManager
 from wagtail.query import PageQuerySet
 from wagtail.search import index
 
-from portal.phones import normalize_phone, validate_phone
+from portal.phones import PhoneNumberField
 
 from .blocks import BodyBlock
 
@@ -48,7 +48,7 @@ class ClinicSettings(BaseSiteSetting):
     name = models.CharField(max_length=120, default="Riverside Clinic")
     tagline = models.CharField(max_length=200, blank=True)
     address = models.TextField(blank=True, help_text="Postal address, one line per row.")
-    phone = models.CharField(max_length=32, blank=True, validators=[validate_phone])
+    phone = PhoneNumberField(max_length=32, blank=True)
     email = models.EmailField(blank=True)
     opening_hours = models.TextField(blank=True, help_text="One line per row, e.g. 'Mon–Fri 08:00–18:00'.")
 
@@ -62,11 +62,6 @@ class ClinicSettings(BaseSiteSetting):
 
     class Meta:
         verbose_name = "clinic settings"
-
-    def clean(self):
-        super().clean()
-        if self.phone:
-            self.phone = normalize_phone(self.phone)
 
     @property
     def address_lines(self) -> list[str]:
@@ -241,7 +236,7 @@ class DoctorPage(RoutablePageMixin, Page):
     qualifications = models.TextField(blank=True, help_text="One per line, e.g. 'MBBS, University of Leeds'.")
     languages = models.CharField(max_length=200, blank=True, help_text="Comma-separated, e.g. 'English, Urdu'.")
     address = models.TextField(blank=True, help_text="Where the doctor sees patients, if not the main clinic.")
-    phone = models.CharField(max_length=32, blank=True, validators=[validate_phone])
+    phone = PhoneNumberField(max_length=32, blank=True)
     consultation_fee = models.DecimalField(
         max_digits=8, decimal_places=2, default=Decimal("0.00"), validators=[MinValueValidator(Decimal("0"))]
     )
@@ -293,8 +288,6 @@ class DoctorPage(RoutablePageMixin, Page):
 
     def clean(self):
         super().clean()
-        if self.phone:
-            self.phone = normalize_phone(self.phone)
         if self.user_id and self.user.role != self.user.Role.DOCTOR:
             raise ValidationError({"user": "Only an account with the doctor role can be linked to a doctor page."})
 

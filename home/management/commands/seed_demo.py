@@ -45,7 +45,7 @@ from home.models import (
 )
 from portal.models import User
 from portal.phones import normalize_phone
-from portal.roles import group_for_role
+from portal.roles import sync_role_groups
 
 # The page Wagtail's own migrations put at the top of the tree; the demo replaces it.
 WELCOME_TITLE = "Welcome to your new Wagtail site!"
@@ -707,7 +707,7 @@ class DemoSeeder:
         else:
             is_staff = account["role"] == User.Role.STAFF
             user = User.objects.create_user(account["email"], account["password"], is_staff=is_staff, **fields)
-        user.groups.add(group_for_role(account["role"]))
+        sync_role_groups(user)
         return user
 
     # --- Home page and site -----------------------------------------------------------------

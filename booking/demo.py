@@ -24,7 +24,7 @@ from home.demo.pages import SeedOutput, publish
 from home.models import DoctorPage
 from portal.models import User
 from portal.phones import normalize_phone
-from portal.roles import group_for_role
+from portal.roles import sync_role_groups
 
 
 class BookingSeeder:
@@ -104,7 +104,7 @@ def create_account(account: dict) -> User:
     else:
         is_staff = account["role"] == User.Role.STAFF
         user = User.objects.create_user(account["email"], account["password"], is_staff=is_staff, **fields)
-    user.groups.add(group_for_role(account["role"]))
+    sync_role_groups(user)
     return user
 
 

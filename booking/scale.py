@@ -168,7 +168,12 @@ class ScaleSeeder:
         """Patient accounts (no usable password) that some appointments belong to."""
         existing = set(User.objects.filter(email__endswith="@scale.example").values_list("email", flat=True))
         users = [
-            User(email=f"patient{n}@scale.example", first_name="Scale", last_name=f"Patient {n}", password=make_password(None))
+            User(
+                email=f"patient{n}@scale.example",
+                first_name="Scale",
+                last_name=f"Patient {n}",
+                password=make_password(None),
+            )
             for n in range(count)
             if f"patient{n}@scale.example" not in existing
         ]

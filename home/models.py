@@ -35,7 +35,7 @@ from wagtail.models import Orderable, Page, PageManager, Site
 from wagtail.query import PageQuerySet
 from wagtail.search import index
 
-from portal.phones import normalize_phone, validate_phone
+from portal.phones import PhoneNumberField
 
 from .blocks import BodyBlock
 
@@ -54,7 +54,7 @@ class ClinicSettings(BaseSiteSetting):
     name: models.CharField[str, str] = models.CharField(max_length=120, default="Riverside Clinic")
     tagline: models.CharField[str, str] = models.CharField(max_length=200, blank=True)
     address: models.TextField[str, str] = models.TextField(blank=True, help_text="Postal address, one line per row.")
-    phone: models.CharField[str, str] = models.CharField(max_length=32, blank=True, validators=[validate_phone])
+    phone = PhoneNumberField(max_length=32, blank=True)
     email: models.EmailField[str, str] = models.EmailField(blank=True)
     opening_hours: models.TextField[str, str] = models.TextField(
         blank=True, help_text="One line per row, e.g. 'Mon–Fri 08:00–18:00'."
@@ -70,11 +70,6 @@ class ClinicSettings(BaseSiteSetting):
 
     class Meta:
         verbose_name = "clinic settings"
-
-    def clean(self):
-        super().clean()
-        if self.phone:
-            self.phone = normalize_phone(self.phone)
 
     @classmethod
     def current(cls, request: HttpRequest | None = None) -> ClinicSettings:
@@ -288,7 +283,7 @@ class DoctorPage(Page):
     address: models.TextField[str, str] = models.TextField(
         blank=True, help_text="Where the doctor sees patients, if not the main clinic."
     )
-    phone: models.CharField[str, str] = models.CharField(max_length=32, blank=True, validators=[validate_phone])
+    phone = PhoneNumberField(max_length=32, blank=True)
     consultation_fee: models.DecimalField[Decimal, Decimal] = models.DecimalField(
         max_digits=8, decimal_places=2, default=Decimal("0.00"), validators=[MinValueValidator(Decimal("0"))]
     )
@@ -340,8 +335,6 @@ class DoctorPage(Page):
 
     def clean(self):
         super().clean()
-        if self.phone:
-            self.phone = normalize_phone(self.phone)
         if self.user is not None and self.user.role != self.user.Role.DOCTOR:
             raise ValidationError({"user": "Only an account with the doctor role can be linked to a doctor page."})
 

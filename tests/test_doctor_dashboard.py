@@ -315,7 +315,7 @@ def test_detail_shows_patient_timeline_and_allowed_buttons(as_doctor, pending):
     response = as_doctor.get(detail_url(pending))
     assert response.status_code == 200
     content = response.content.decode()
-    for text in (pending.full_name, pending.email, pending.mobile, "Chest pain", "Registered patient"):
+    for text in (pending.full_name, pending.email, str(pending.mobile), "Chest pain", "Registered patient"):
         assert text in content
     assert [a.target for a in response.context["actions"]] == [S.CONFIRMED, S.DECLINED, S.CANCELLED]
     assert [a.target for a in response.context["actions"] if a.needs_remark] == [S.DECLINED, S.CANCELLED]

@@ -39,7 +39,7 @@ def book(doctor, slot, name="Alice Tester", email="alice@example.com", mobile="+
 def test_staff_search_across_doctors(staff_client, doctor, other_doctor, far_slots, free_slot, field):
     wanted = book(doctor, far_slots[0], name="Zebedee Quill", email="zq@example.com", mobile="+447912000111")
     other = book(other_doctor, free_slot(other_doctor), name="Other Person", email="op@example.com")
-    response = staff_client.get(reverse("booking_appointment_modeladmin_index"), {"q": getattr(wanted, field)})
+    response = staff_client.get(reverse("booking_appointment_modeladmin_index"), {"q": str(getattr(wanted, field))})
     page = response.content.decode()
     assert response.status_code == 200
     assert wanted.reference in page

@@ -13,13 +13,13 @@ doctor page that is being created, never to one that exists.
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 
 from allauth.account.models import EmailAddress
 from django.utils import timezone
 
-from booking.models import TimeOff, WorkingHours, clinic_zone
-from home.demo.content import ACCOUNTS, HOURS_PATTERNS, TIME_OFF
+from booking.models import ClinicClosure, TimeOff, WorkingHours, clinic_zone
+from home.demo.content import ACCOUNTS, CLOSED_DAYS, HOURS_PATTERNS, TIME_OFF
 from home.demo.pages import SeedOutput, publish
 from home.models import DoctorPage
 from portal.models import User
@@ -89,6 +89,22 @@ class BookingSeeder:
             self.out.created(f"Linked {linked} doctor accounts to their pages")
         else:
             self.out.write("Doctor accounts already linked")
+
+    # --- Closures ---------------------------------------------------------------------------
+
+    def seed_closures(self) -> None:
+        """The bank holidays in ``CLOSED_DAYS`` for this year and the next, each created once."""
+        this_year = timezone.localdate(timezone=clinic_zone()).year
+        created = existing = 0
+        for year in (this_year, this_year + 1):
+            for month, day, reason in CLOSED_DAYS:
+                on = date(year, month, day)
+                _closure, new = ClinicClosure.objects.get_or_create(
+                    start_date=on, end_date=on, defaults={"reason": reason}
+                )
+                created += new
+                existing += not new
+        self.out.report("clinic closures", created, existing)
 
 
 def create_account(account: dict) -> User:

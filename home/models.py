@@ -38,6 +38,7 @@ from wagtail.search import index
 from portal.phones import PhoneNumberField
 
 from .blocks import BodyBlock
+from .forms import DoctorPageForm
 
 if TYPE_CHECKING:
     from wagtail.images.models import Image
@@ -329,6 +330,7 @@ class DoctorPage(Page):
     subpage_types: list[str] = []
 
     objects = PageManager.from_queryset(DoctorPageQuerySet)()
+    base_form_class = DoctorPageForm
 
     class Meta:
         verbose_name = "doctor"

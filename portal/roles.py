@@ -35,6 +35,10 @@ STAFF_PERMISSIONS = [
     ("booking", "view_notification"),
     ("booking", "view_prescription"),
     ("booking", "view_prescriptionaccesslog"),
+    ("booking", "view_clinicclosure"),
+    ("booking", "add_clinicclosure"),
+    ("booking", "change_clinicclosure"),
+    ("booking", "delete_clinicclosure"),
 ]
 
 

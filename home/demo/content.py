@@ -489,6 +489,10 @@ TIME_OFF: dict[str, Any] = {
     "dr-omar-haddad": ((21, 25, None, None, "Annual leave"),),
 }
 
+# Bank holidays the clinic closes on, as (month, day, reason); ``booking.demo`` creates them for
+# this year and the next, so the footer's "bank holidays closed" is true in the diary too.
+CLOSED_DAYS = ((12, 25, "Christmas Day"), (12, 26, "Boxing Day"), (1, 1, "New Year's Day"))
+
 # Demo accounts. The passwords are published in the README: demo databases only, which is why
 # ``seed_demo`` refuses to run when DEBUG is off unless told ``--allow-production``.
 ACCOUNTS: tuple[Record, ...] = (

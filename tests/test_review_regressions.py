@@ -135,7 +135,7 @@ def test_doctor_cannot_publish_over_a_withdrawn_page_or_a_staff_draft(client, do
 
 
 def test_time_off_ending_in_year_9999_is_a_message(client, doctor, doctor_user):
-    from .test_doctor_schedule import post_data
+    from tests.booking.availability.test_doctor_schedule import post_data
 
     client.login(email=doctor_user.email, password=PASSWORD)
     data = post_data(doctor, time_off=[{"start_date": "9999-12-30", "end_date": "9999-12-31"}])

@@ -15,8 +15,7 @@ from booking.appointments.services import Actor, transition
 from booking.availability.selectors import booking_window, doctor_free_slots
 from booking.errors import BookingError, TransitionRefused
 from booking.models import Appointment
-
-from .factories import make_user
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

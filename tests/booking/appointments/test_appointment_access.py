@@ -6,8 +6,7 @@ import pytest
 from django.urls import reverse
 
 from booking.appointments.services import PatientDetails, book_appointment
-
-from .factories import PASSWORD
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

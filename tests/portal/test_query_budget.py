@@ -7,8 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from booking.appointments.services import PatientDetails, book_appointment
-
-from .factories import make_doctor
+from tests.factories import make_doctor
 
 pytestmark = pytest.mark.django_db
 
@@ -63,8 +62,7 @@ def test_query_count_does_not_grow_with_data(client, site_tree, doctor, name):
 
 def test_my_appointments_and_appointment_page_do_not_grow_with_history(client, site_tree, doctor, patient):
     from booking.availability.selectors import booking_window, doctor_free_slots
-
-    from .factories import PASSWORD
+    from tests.factories import PASSWORD
 
     client.login(email=patient.email, password=PASSWORD)
     first, last = booking_window()

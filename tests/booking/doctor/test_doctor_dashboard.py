@@ -20,8 +20,7 @@ from django.utils import timezone
 
 from booking.appointments.services import PatientDetails, book_appointment
 from booking.models import Appointment, AppointmentEvent, clinic_zone
-
-from .factories import PASSWORD, make_doctor, make_user
+from tests.factories import PASSWORD, make_doctor, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,7 @@ from django.urls import reverse
 from booking.appointments.services import PatientDetails, book_appointment
 from booking.availability.selectors import booking_window, doctor_free_slots
 from booking.models import Appointment, clinic_zone
-
-from .factories import PASSWORD
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -149,7 +148,7 @@ def test_booking_records_cannot_be_created_edited_or_deleted_by_bare_forms(
     client, request, doctor, far_slots, user_fixture
 ):
     if user_fixture == "superuser":
-        from .factories import make_user
+        from tests.factories import make_user
 
         user = make_user("root@example.com", "staff", is_superuser=True)
     else:

@@ -11,8 +11,7 @@ from django.utils import timezone
 
 from booking.models import TimeOff, WorkingHours, clinic_zone
 from home.models import DoctorPage
-
-from .factories import PASSWORD
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -38,8 +38,8 @@ from booking.prescriptions.services import (
     save_prescription,
     sign_prescription,
 )
+from tests.factories import PASSWORD
 
-from .factories import PASSWORD
 from .test_prescription_pdf import pdf_text
 
 pytestmark = pytest.mark.django_db

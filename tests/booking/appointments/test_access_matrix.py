@@ -16,8 +16,7 @@ from booking.appointments.services import Actor, PatientDetails, book_appointmen
 from booking.availability.selectors import booking_window, doctor_free_slots
 from booking.models import Appointment
 from booking.notifications.links import guest_link_path
-
-from .factories import PASSWORD
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,7 @@ import pytest
 from django.utils import timezone
 
 from booking.models import Appointment, TimeOff, clinic_zone
-
-from .factories import PASSWORD
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -137,7 +136,7 @@ def test_invalid_input_gets_a_field_message_and_saves_nothing(client, doctor, fr
 
 
 def test_online_mode_refused_for_a_doctor_who_only_sees_people_in_person(client, site_tree, free_slot):
-    from .factories import make_doctor
+    from tests.factories import make_doctor
 
     doctor = make_doctor(site_tree["doctors"], "Dr In Person", offers_online=False)
     response = client.post(book_url(doctor), form_data(free_slot(doctor), mode="online"))

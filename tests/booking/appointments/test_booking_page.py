@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from booking.models import Appointment, TimeOff, clinic_zone
-
-from .factories import PASSWORD
+from tests.factories import PASSWORD, make_appointment
 
 pytestmark = pytest.mark.django_db
 
@@ -137,7 +137,7 @@ def test_invalid_input_gets_a_field_message_and_saves_nothing(client, doctor, fr
 
 
 def test_online_mode_refused_for_a_doctor_who_only_sees_people_in_person(client, site_tree, free_slot):
-    from .factories import make_doctor
+    from tests.factories import make_doctor
 
     doctor = make_doctor(site_tree["doctors"], "Dr In Person", offers_online=False)
     response = client.post(book_url(doctor), form_data(free_slot(doctor), mode="online"))
@@ -184,3 +184,42 @@ def test_confirmation_says_whether_the_booking_can_still_be_changed_online(clien
         assert "You can change the time or cancel online until" in page
     settings.BOOKING_CANCEL_CUTOFF_HOURS = 24 * 365
     assert "cannot be changed or cancelled online" in client.get(response.redirect_chain[-1][0]).content.decode()
+
+
+# Pins a review finding: this failed before its fix.
+@pytest.mark.parametrize("days_ahead", [60, 3650])
+def test_nobody_books_or_moves_past_the_horizon(client, doctor, patient, far_slots, days_ahead):
+    slot = far_slots[0]
+    far = slot.start + timedelta(days=days_ahead)
+    data = {"slot": far.isoformat(), "full_name": "Gus", "email": "g@example.com", "mobile": "07912 345678"}
+    data["mode"] = "in_person"
+    response = client.post(doctor.url + "book/", data)
+    assert response.status_code == 409
+    assert "days ahead" in response.content.decode()
+    assert not Appointment.objects.exists()
+
+    mine = make_appointment(doctor, slot=slot, patient=patient)
+    client.login(email=patient.email, password=PASSWORD)
+    moved = client.post(reverse("appointments:reschedule", args=[mine.reference]), {"slot": far.isoformat()})
+    assert moved.status_code == 409
+    mine.refresh_from_db()
+    assert mine.starts_at == slot.start
+
+
+# Pins a review finding: this failed before its fix.
+@pytest.mark.parametrize(
+    "value", ["9999-12-31T23:59:59-12:00", "9999-12-31T23:30:00+00:00", "0001-01-01T00:00:00+14:00"]
+)
+def test_times_at_the_ends_of_the_calendar_are_refused_not_500(client, doctor, value):
+    data = {"slot": value, "full_name": "Gus", "email": "g@example.com", "mobile": "07912 345678", "mode": "in_person"}
+    assert client.post(doctor.url + "book/", data).status_code == 409
+
+
+# Pins a review finding: this failed before its fix.
+def test_overlong_email_is_a_field_message(client, doctor, far_slots):
+    email = "a" * 64 + "@" + ".".join(["b" * 60] * 4) + ".com"
+    data = {"slot": far_slots[0].start.isoformat(), "full_name": "Gus", "email": email, "mobile": "07912 345678"}
+    data["mode"] = "in_person"
+    response = client.post(doctor.url + "book/", data)
+    assert response.status_code == 400
+    assert not Appointment.objects.exists()

@@ -8,12 +8,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
+from django.urls import reverse
 from icalendar import Calendar
 from wagtail.models import Site
 
 from booking.models import Appointment
 from booking.notifications.calendar import appointment_ics
+from booking.notifications.links import guest_link_path
 from home.models import ClinicSettings
+from tests.factories import appointment_row, make_appointment
 
 pytestmark = pytest.mark.django_db
 
@@ -32,19 +35,9 @@ def clinic(site_tree):
 
 
 def appointment_at(doctor, local: datetime, **fields) -> Appointment:
-    """An unsaved appointment: the function must not need (or make) a database row."""
+    """Gus Guest's appointment, unsaved: the function must not need (or make) a database row."""
     fields.setdefault("status", Appointment.Status.CONFIRMED)
-    return Appointment(
-        doctor=doctor,
-        reference="K7M2Q-X9PR4",
-        full_name="Gus Guest",
-        email="gus@example.com",
-        mobile="+447700900123",
-        starts_at=local,
-        ends_at=local + timedelta(minutes=30),
-        ics_sequence=3,
-        **fields,
-    )
+    return appointment_row(doctor, local, reference="K7M2Q-X9PR4", ics_sequence=3, **fields)
 
 
 def parse(text: str):
@@ -164,3 +157,12 @@ def test_without_clinic_settings_nothing_is_created(doctor):
     sender = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
     assert str(event["ORGANIZER"]) == f"mailto:{sender}"  # falls back to the sender address
     assert not ClinicSettings.objects.exists()
+
+
+# Pins a review finding: this failed before its fix.
+def test_calendar_download_carries_no_signed_link(client, doctor, far_slots):
+    guest = make_appointment(doctor, slot=far_slots[0])
+    client.get(guest_link_path(guest))
+    body = client.get(reverse("appointments:ics", args=[guest.reference])).content.decode()
+    assert "/access/" not in body
+    assert "/appointments/find/" in body

@@ -19,11 +19,11 @@ import pytest
 from django.conf import settings as django_settings
 from wagtail.models import Site
 
-from booking.appointments.services import Actor, PatientDetails, book_appointment, transition
 from booking.models import Appointment
 from booking.prescriptions.pdf import prescription_pdf, to_latin1
 from booking.prescriptions.services import save_prescription, sign_prescription
 from home.models import ClinicSettings
+from tests.factories import make_appointment
 
 pytestmark = pytest.mark.django_db
 
@@ -200,12 +200,13 @@ def clinic(site_tree):
 @pytest.fixture
 def signed_prescription(clinic, doctor, doctor_user, free_slot):
     slot = free_slot(doctor)
-    appointment = book_appointment(
-        doctor_id=doctor.pk,
-        starts_at=slot.start,
-        details=PatientDetails(full_name="José Müller-Łukasik", email="jose@example.com", mobile="+447700900123"),
+    appointment = make_appointment(
+        doctor,
+        slot=slot,
+        full_name="José Müller-Łukasik",
+        email="jose@example.com",
+        status=Appointment.Status.CONFIRMED,
     )
-    transition(appointment, Appointment.Status.CONFIRMED, Actor(Actor.DOCTOR, doctor_user))
     save_prescription(
         appointment,
         doctor_user,

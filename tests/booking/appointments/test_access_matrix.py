@@ -7,17 +7,12 @@ admin) and never a byte of the appointment: not its reference, not the patient's
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from django.urls import NoReverseMatch, reverse
 
-from booking.appointments.services import Actor, PatientDetails, book_appointment, transition
-from booking.availability.selectors import booking_window, doctor_free_slots
 from booking.models import Appointment
 from booking.notifications.links import guest_link_path
-
-from .factories import PASSWORD
+from tests.factories import PASSWORD, make_appointment
 
 pytestmark = pytest.mark.django_db
 
@@ -25,12 +20,15 @@ SECRET_NAME = "Zelda Quartermaine"
 
 
 @pytest.fixture
-def appointment(doctor, doctor_user, patient):
-    first, last = booking_window()
-    slot = doctor_free_slots(doctor, first + timedelta(days=3), last)[0]
-    details = PatientDetails(full_name=SECRET_NAME, email=patient.email, mobile="+447912345678", mode="online")
-    booked = book_appointment(doctor_id=doctor.pk, starts_at=slot.start, details=details, patient=patient)
-    return transition(booked, Appointment.Status.CONFIRMED, Actor(Actor.DOCTOR, doctor_user))
+def appointment(doctor, patient, far_slots):
+    return make_appointment(
+        doctor,
+        slot=far_slots[0],
+        patient=patient,
+        full_name=SECRET_NAME,
+        mode=Appointment.Mode.ONLINE,
+        status=Appointment.Status.CONFIRMED,
+    )
 
 
 def requests_for(appointment: Appointment) -> list[tuple[str, str, dict]]:

@@ -10,30 +10,18 @@ from django.core import signing
 from django.urls import reverse
 from icalendar import Calendar
 
-from booking.appointments.services import Actor, PatientDetails, book_appointment, transition
+from booking.appointments.services import Actor, transition
 from booking.availability.selectors import booking_window, doctor_free_slots
 from booking.models import Appointment
 from booking.notifications.links import guest_link_path
-
-from .factories import PASSWORD
+from tests.factories import PASSWORD, make_appointment
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def far_slots(doctor):
-    first, last = booking_window()
-    return doctor_free_slots(doctor, first + timedelta(days=3), last)
-
-
-def book(doctor, slot, *, patient=None, email="alice@example.com") -> Appointment:
-    details = PatientDetails(full_name="Alice Tester", email=email, mobile="+447912345678")
-    return book_appointment(doctor_id=doctor.pk, starts_at=slot.start, details=details, patient=patient)
-
-
-@pytest.fixture
 def mine(doctor, patient, far_slots):
-    return book(doctor, far_slots[0], patient=patient)
+    return make_appointment(doctor, slot=far_slots[0], patient=patient)
 
 
 @pytest.fixture
@@ -80,7 +68,7 @@ def test_patient_reschedules_to_another_free_slot(signed_in, mine, far_slots):
 
 
 def test_reschedule_into_a_taken_slot_is_refused(signed_in, mine, doctor, far_slots):
-    taken = book(doctor, far_slots[3], email="other@example.com")
+    taken = make_appointment(doctor, slot=far_slots[3], email="other@example.com")
     response = signed_in.post(
         reverse("appointments:reschedule", args=[mine.reference]), {"slot": taken.starts_at.isoformat()}
     )
@@ -124,7 +112,7 @@ def test_doctor_cannot_use_the_patient_buttons(client, mine, doctor_user):
 
 
 def test_guest_signed_link_opens_the_appointment(client, doctor, far_slots):
-    guest = book(doctor, far_slots[1], email="gus@example.com")
+    guest = make_appointment(doctor, slot=far_slots[1], email="gus@example.com")
     response = client.get(guest_link_path(guest))
     assert response.status_code == 302
     assert client.get(reverse("appointments:detail", args=[guest.reference])).status_code == 200
@@ -135,8 +123,8 @@ def test_guest_signed_link_opens_the_appointment(client, doctor, far_slots):
 
 
 def test_guest_link_tampered_or_for_another_appointment_is_404(client, doctor, far_slots):
-    guest = book(doctor, far_slots[1], email="gus@example.com")
-    other = book(doctor, far_slots[2], email="olga@example.com")
+    guest = make_appointment(doctor, slot=far_slots[1], email="gus@example.com")
+    other = make_appointment(doctor, slot=far_slots[2], email="olga@example.com")
     token = guest_link_path(guest).rstrip("/").split("/")[-1]
     assert client.get(reverse("appointments:guest_link", args=[other.reference, token])).status_code == 404
     assert client.get(reverse("appointments:guest_link", args=[guest.reference, token + "x"])).status_code == 404
@@ -144,7 +132,7 @@ def test_guest_link_tampered_or_for_another_appointment_is_404(client, doctor, f
 
 
 def test_expired_guest_link_is_404(client, doctor, far_slots, settings, monkeypatch):
-    guest = book(doctor, far_slots[1], email="gus@example.com")
+    guest = make_appointment(doctor, slot=far_slots[1], email="gus@example.com")
     path = guest_link_path(guest)
     settings.GUEST_LINK_MAX_AGE_DAYS = 1
     real_loads = signing.loads
@@ -153,15 +141,15 @@ def test_expired_guest_link_is_404(client, doctor, far_slots, settings, monkeypa
 
 
 def test_guest_link_stops_working_if_the_email_changes(client, doctor, far_slots):
-    guest = book(doctor, far_slots[1], email="gus@example.com")
+    guest = make_appointment(doctor, slot=far_slots[1], email="gus@example.com")
     path = guest_link_path(guest)
     Appointment.objects.filter(pk=guest.pk).update(email="new@example.com")
     assert client.get(path).status_code == 404
 
 
 def test_guest_bookings_join_the_account_once_the_email_is_verified(client, doctor, far_slots, patient):
-    earlier = book(doctor, far_slots[1], email=patient.email.upper())
-    stranger = book(doctor, far_slots[2], email="stranger@example.com")
+    earlier = make_appointment(doctor, slot=far_slots[1], email=patient.email.upper())
+    stranger = make_appointment(doctor, slot=far_slots[2], email="stranger@example.com")
     EmailAddress.objects.create(user=patient, email=patient.email, verified=False, primary=True)
     client.login(email=patient.email, password=PASSWORD)
     earlier.refresh_from_db()
@@ -187,3 +175,11 @@ def test_online_link_shown_only_shortly_before_the_start(signed_in, mine, doctor
     )
     assert mine.online_link_visible(now=mine.starts_at - timedelta(minutes=settings.ONLINE_LINK_VISIBLE_MINUTES - 1))
     assert not mine.online_link_visible(now=mine.ends_at + timedelta(minutes=1))
+
+
+# Pins a review finding: this failed before its fix.
+def test_guest_link_stops_once_the_booking_joins_an_account(client, doctor, patient, far_slots):
+    guest = make_appointment(doctor, slot=far_slots[0], email=patient.email)
+    path = guest_link_path(guest)
+    Appointment.objects.filter(pk=guest.pk).update(patient=patient)
+    assert client.get(path).status_code == 404

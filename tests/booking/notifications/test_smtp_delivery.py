@@ -19,10 +19,11 @@ from django.utils import timezone
 from icalendar import Calendar
 from wagtail.models import Site
 
-from booking.appointments.services import Actor, PatientDetails, book_appointment, transition
+from booking.appointments.services import Actor, transition
 from booking.models import Appointment, Notification
 from booking.notifications.tasks import deliver_notification
 from home.models import ClinicSettings
+from tests.factories import make_appointment
 
 pytestmark = pytest.mark.django_db
 
@@ -84,19 +85,14 @@ def commit(django_capture_on_commit_callbacks):
     return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
-def book(doctor, free_slot) -> Appointment:
-    details = PatientDetails(full_name="Gus Guest", email="gus@example.com", mobile="+447700900123")
-    return book_appointment(doctor_id=doctor.pk, starts_at=free_slot(doctor).start, details=details)
-
-
 def parsed(envelope):
     return message_from_bytes(envelope.content, policy=policy.default)
 
 
-def test_confirmed_email_arrives_with_a_parseable_invite(doctor, doctor_user, free_slot, smtp_port, commit):
+def test_confirmed_email_arrives_with_a_parseable_invite(doctor, doctor_user, smtp_port, commit):
     with smtp_server(smtp_port) as server:
         with commit():
-            appointment = book(doctor, free_slot)
+            appointment = make_appointment(doctor)
         with commit():
             transition(appointment, Appointment.Status.CONFIRMED, Actor(Actor.DOCTOR, doctor_user))
 
@@ -119,10 +115,10 @@ def test_confirmed_email_arrives_with_a_parseable_invite(doctor, doctor_user, fr
 
 
 @pytest.mark.parametrize("inline", [False, True], ids=["enqueue", "inline"])
-def test_smtp_down_keeps_the_booking_and_retries_later(doctor, free_slot, smtp_port, commit, inline):
+def test_smtp_down_keeps_the_booking_and_retries_later(doctor, smtp_port, commit, inline):
     # Nothing listens on the port: the connection is refused.
     with commit():
-        appointment = book(doctor, free_slot)  # no exception reaches the caller
+        appointment = make_appointment(doctor)  # no exception reaches the caller
 
     assert Appointment.objects.filter(pk=appointment.pk).exists()
     row = Notification.objects.get(appointment=appointment)

@@ -11,11 +11,12 @@ from django.core.management import call_command
 from django.utils import timezone
 from wagtail.models import Site
 
-from booking.appointments.services import Actor, PatientDetails, book_appointment, move_appointment, transition
+from booking.appointments.services import Actor, move_appointment
 from booking.availability.selectors import booking_window, doctor_free_slots
 from booking.models import Appointment, Notification
 from booking.notifications import reminders as reminder_service
 from home.models import ClinicSettings
+from tests.factories import make_appointment
 
 pytestmark = pytest.mark.django_db
 
@@ -54,15 +55,12 @@ def later(doctor):
 
 
 @pytest.fixture
-def book(doctor, doctor_user, commit):
-    def _book(starts_at, *, status=S.CONFIRMED, email="gus@example.com", mode=Appointment.Mode.IN_PERSON):
-        details = PatientDetails(full_name="Gus Guest", email=email, mobile="+447700900123", mode=mode)
+def book(doctor, commit):
+    """Gus Guest's appointment at ``starts_at``, confirmed by the doctor unless ``status`` says otherwise."""
+
+    def _book(starts_at, *, status=S.CONFIRMED, **kwargs):
         with commit():
-            appointment = book_appointment(doctor_id=doctor.pk, starts_at=starts_at, details=details)
-            if status in (S.CONFIRMED, S.CANCELLED):
-                transition(appointment, S.CONFIRMED, Actor(Actor.DOCTOR, doctor_user))
-            if status == S.CANCELLED:
-                transition(appointment, S.CANCELLED, Actor(Actor.DOCTOR, doctor_user), remark="Doctor unwell")
+            appointment = make_appointment(doctor, slot=starts_at, status=status, **kwargs)
         appointment.refresh_from_db()
         return appointment
 

@@ -15,7 +15,7 @@ from fpdf import FPDF
 from PIL import Image
 
 from booking.access import can_read_prescription
-from booking.appointments.services import Actor, PatientDetails, book_appointment, transition
+from booking.appointments.services import Actor, transition
 from booking.errors import (
     AlreadySigned,
     AttachmentRejected,
@@ -31,6 +31,7 @@ from booking.models import (
     PrescriptionAttachment,
     PrescriptionRevision,
 )
+from booking.notifications.links import guest_link_path
 from booking.prescriptions.attachments import inspect_attachment, sanitise_filename
 from booking.prescriptions.services import (
     add_attachment,
@@ -38,8 +39,8 @@ from booking.prescriptions.services import (
     save_prescription,
     sign_prescription,
 )
+from tests.factories import PASSWORD, make_appointment
 
-from .factories import PASSWORD
 from .test_prescription_pdf import pdf_text
 
 pytestmark = pytest.mark.django_db
@@ -97,28 +98,16 @@ def notified(monkeypatch):
     return calls
 
 
-def book(doctor, free_slot, n=0, *, patient=None, email=None, name="Alice Tester") -> Appointment:
-    return book_appointment(
-        doctor_id=doctor.pk,
-        starts_at=free_slot(doctor, n).start,
-        details=PatientDetails(full_name=name, email=email or patient.email, mobile="+447700900123"),
-        patient=patient,
-    )
-
-
-def confirm(appointment, doctor_user) -> Appointment:
-    return transition(appointment, Appointment.Status.CONFIRMED, Actor(Actor.DOCTOR, doctor_user))
-
-
 @pytest.fixture
-def appointment(doctor, doctor_user, patient, free_slot):
+def appointment(doctor, patient):
     """Alice's confirmed appointment with Dr Ada Lovelace."""
-    return confirm(book(doctor, free_slot, patient=patient), doctor_user)
+    return make_appointment(doctor, patient=patient, status=Appointment.Status.CONFIRMED)
 
 
 @pytest.fixture
-def guest_appointment(doctor, doctor_user, free_slot):
-    return confirm(book(doctor, free_slot, 1, email="gus@example.com", name="Gus Guest"), doctor_user)
+def guest_appointment(doctor):
+    """Gus Guest's confirmed appointment (gus@example.com), booked without an account."""
+    return make_appointment(doctor, n=1, status=Appointment.Status.CONFIRMED)
 
 
 def write(appointment, doctor_user, medications=(AMOXICILLIN,), tests=(), advice="Rest.", follow_up_on=None):
@@ -264,13 +253,9 @@ def test_saving_unchanged_content_does_not_start_a_new_version(client, signed, a
 
 
 @pytest.mark.parametrize("status", ["pending", "declined", "cancelled"])
-def test_writing_is_refused_unless_confirmed_or_completed(client, doctor, doctor_user, patient, free_slot, status):
-    appointment = book(doctor, free_slot, patient=patient)
-    if status == "declined":
-        transition(appointment, status, Actor(Actor.DOCTOR, doctor_user), remark="Fully booked")
-    elif status == "cancelled":  # confirmed first, then called off: no prescription either
-        confirm(appointment, doctor_user)
-        transition(appointment, status, Actor(Actor.DOCTOR, doctor_user), remark="Doctor unwell")
+def test_writing_is_refused_unless_confirmed_or_completed(client, doctor, doctor_user, patient, status):
+    # Cancelled is confirmed first, then called off: no prescription either.
+    appointment = make_appointment(doctor, patient=patient, status=status)
     with pytest.raises(NotPrescribable, match="confirmed or completed"):
         write(appointment, doctor_user)
     with pytest.raises(NotPrescribable):
@@ -601,9 +586,9 @@ def test_oversized_files_are_refused(client, appointment, doctor_user, settings)
 
 
 def test_forged_attachment_id_from_another_prescription_is_404(
-    client, signed, appointment, doctor, doctor_user, patient, free_slot, notified
+    client, signed, appointment, doctor, doctor_user, patient, notified
 ):
-    other = confirm(book(doctor, free_slot, 2, patient=patient, name="Alice Tester"), doctor_user)
+    other = make_appointment(doctor, n=2, patient=patient, status=Appointment.Status.CONFIRMED)
     write(other, doctor_user)
     theirs = add_attachment(Prescription.objects.get(appointment=other), upload("other.pdf", pdf_bytes()), doctor_user)
     sign_prescription(other, doctor_user)
@@ -656,3 +641,23 @@ def test_every_view_and_download_is_logged(client, with_attachment, appointment,
         assert sorted(logs(prescription, user=user).values_list("action", flat=True)) == ["attachment", "pdf", "view"]
     assert set(logs(prescription).values_list("ip_address", flat=True)) == {"203.0.113.9"}
     assert logs(prescription, action="attachment").first().detail == "results.pdf"
+
+
+# Pins a review finding: this failed before its fix.
+def test_guest_grants_do_not_widen_staff_rights(client, doctor, doctor_user, staff_user, far_slots):
+    guest = make_appointment(doctor, slot=far_slots[0], status=Appointment.Status.CONFIRMED)
+    save_prescription(
+        guest,
+        doctor_user,
+        advice="Rest.",
+        follow_up_on=None,
+        medications=[{"drug": "Secretol", "dose": "1", "frequency": "daily", "duration": "1 day"}],
+        tests=[],
+    )
+    sign_prescription(guest, doctor_user)
+    staff_user.groups.first().permissions.remove(Permission.objects.get(codename="view_prescription"))
+    client.login(email=staff_user.email, password=PASSWORD)
+    client.get(guest_link_path(guest))  # a forwarded guest email reaching staff
+    response = client.get(reverse("prescriptions:detail", args=[guest.reference]))
+    assert response.status_code == 404
+    assert b"Secretol" not in response.content

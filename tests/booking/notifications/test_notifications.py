@@ -20,11 +20,12 @@ from icalendar import Calendar
 from wagtail.models import Site
 
 from booking.access import appointment_from_token
-from booking.appointments.services import Actor, PatientDetails, book_appointment, move_appointment, transition
+from booking.appointments.services import Actor, move_appointment, transition
 from booking.models import Appointment, MedicationLine, Notification, Prescription
 from booking.notifications.emails import queue_notification
 from booking.notifications.tasks import MAX_ATTEMPTS, deliver_notification, retry_delay
 from home.models import ClinicSettings
+from tests.factories import make_appointment
 
 pytestmark = pytest.mark.django_db
 
@@ -51,13 +52,12 @@ def commit(django_capture_on_commit_callbacks):
 
 
 @pytest.fixture
-def book(doctor, free_slot, commit, clinic):
-    def _book(*, patient=None, email="gus@example.com", mode=Appointment.Mode.IN_PERSON, n=0, reason=""):
-        details = PatientDetails(full_name="Gus Guest", email=email, mobile="+447700900123", mode=mode, reason=reason)
+def book(doctor, commit, clinic):
+    """Gus Guest's booking (see ``make_appointment``), committed so its email goes out."""
+
+    def _book(**kwargs):
         with commit():
-            return book_appointment(
-                doctor_id=doctor.pk, starts_at=free_slot(doctor, n).start, details=details, patient=patient
-            )
+            return make_appointment(doctor, **kwargs)
 
     return _book
 
@@ -268,7 +268,7 @@ def test_guests_get_a_working_signed_link(book, client):
 
 
 def test_account_holders_get_the_plain_appointment_page(book, patient):
-    appointment = book(patient=patient, email=patient.email)
+    appointment = book(patient=patient)
     message = last_email("received")
     page = f"http://testserver/appointments/{appointment.reference}/"
     assert page in message.body and f'href="{page}"' in html_of(message)
@@ -278,10 +278,9 @@ def test_account_holders_get_the_plain_appointment_page(book, patient):
 # --- Transactions ---------------------------------------------------------------------------
 
 
-def test_a_rolled_back_booking_sends_nothing(doctor, free_slot, commit, clinic):
-    details = PatientDetails(full_name="Gus Guest", email="gus@example.com", mobile="+447700900123")
+def test_a_rolled_back_booking_sends_nothing(doctor, commit, clinic):
     with commit(), pytest.raises(RuntimeError), transaction.atomic():
-        book_appointment(doctor_id=doctor.pk, starts_at=free_slot(doctor).start, details=details)
+        make_appointment(doctor)
         raise RuntimeError("something later in the request failed")
 
     assert mail.outbox == []
@@ -289,10 +288,9 @@ def test_a_rolled_back_booking_sends_nothing(doctor, free_slot, commit, clinic):
     assert not Appointment.objects.exists()
 
 
-def test_nothing_is_sent_before_the_commit(book, doctor, free_slot, clinic, django_capture_on_commit_callbacks):
-    details = PatientDetails(full_name="Gus Guest", email="gus@example.com", mobile="+447700900123")
+def test_nothing_is_sent_before_the_commit(book, doctor, clinic, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        book_appointment(doctor_id=doctor.pk, starts_at=free_slot(doctor).start, details=details)
+        make_appointment(doctor)
         assert mail.outbox == []
     # Two hooks wait for the commit: the email's delivery and the "status changed" announcement.
     assert len(callbacks) == 2
@@ -300,9 +298,8 @@ def test_nothing_is_sent_before_the_commit(book, doctor, free_slot, clinic, djan
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_real_commit_sends_the_email(doctor, free_slot, clinic):
-    details = PatientDetails(full_name="Gus Guest", email="gus@example.com", mobile="+447700900123")
-    appointment = book_appointment(doctor_id=doctor.pk, starts_at=free_slot(doctor).start, details=details)
+def test_real_commit_sends_the_email(doctor, clinic):
+    appointment = make_appointment(doctor)
     assert [m.to for m in mail.outbox] == [["gus@example.com"]]
     assert Notification.objects.get(appointment=appointment).status == Notification.Status.SENT
 
@@ -333,10 +330,9 @@ def test_a_row_is_sent_at_most_once_even_if_the_task_runs_again(book):
     assert row.attempts == 1
 
 
-def test_a_row_another_worker_is_sending_is_left_alone(doctor, free_slot, clinic, django_capture_on_commit_callbacks):
-    details = PatientDetails(full_name="Gus Guest", email="gus@example.com", mobile="+447700900123")
+def test_a_row_another_worker_is_sending_is_left_alone(doctor, clinic, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):  # booked, not yet delivered
-        appointment = book_appointment(doctor_id=doctor.pk, starts_at=free_slot(doctor).start, details=details)
+        appointment = make_appointment(doctor)
     row = Notification.objects.get(appointment=appointment)
     # Another worker has claimed the row and is talking to SMTP right now.
     Notification.objects.filter(pk=row.pk).update(attempts=1, next_attempt_at=timezone.now() + timedelta(minutes=5))

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 
-from .factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -71,3 +75,20 @@ def test_role_groups_are_idempotent():
 def test_user_emails_are_stored_lower_case():
     user = make_user("MiXeD@Example.COM")
     assert user.email == "mixed@example.com"
+
+
+# Pins a review finding: this failed before its fix.
+def test_production_refuses_a_local_base_url():
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings.production", "SECRET_KEY": "x" * 50}
+    env.pop("WAGTAILADMIN_BASE_URL", None)
+    code = "import django; django.setup()"
+    result = subprocess.run(  # noqa: S603 - our own interpreter and a fixed snippet
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parents[2],  # the repository root
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "WAGTAILADMIN_BASE_URL" in result.stderr

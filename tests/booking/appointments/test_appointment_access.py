@@ -5,30 +5,20 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from booking.appointments.services import PatientDetails, book_appointment
-
-from .factories import PASSWORD
+from tests.factories import PASSWORD, make_appointment
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def alices_appointment(doctor, patient, free_slot):
-    return book_appointment(
-        doctor_id=doctor.pk,
-        starts_at=free_slot(doctor).start,
-        details=PatientDetails(full_name="Alice Tester", email=patient.email, mobile="+447700900123"),
-        patient=patient,
-    )
+def alices_appointment(doctor, patient):
+    return make_appointment(doctor, patient=patient)
 
 
 @pytest.fixture
-def guest_appointment(doctor, free_slot):
-    return book_appointment(
-        doctor_id=doctor.pk,
-        starts_at=free_slot(doctor, 1).start,
-        details=PatientDetails(full_name="Gus Guest", email="gus@example.com", mobile="+447700900123"),
-    )
+def guest_appointment(doctor):
+    """Gus Guest's booking (gus@example.com), made without an account."""
+    return make_appointment(doctor, n=1)
 
 
 def urls_for(appointment) -> list[str]:
@@ -124,14 +114,17 @@ def test_me_requires_login_and_lists_only_own(client, alices_appointment, guest_
     assert guest_appointment.reference not in page
 
 
-def test_references_are_not_sequential(doctor, free_slot):
-    refs = [
-        book_appointment(
-            doctor_id=doctor.pk,
-            starts_at=free_slot(doctor, 0).start,
-            details=PatientDetails(full_name=f"P {i}", email=f"p{i}@example.com", mobile="+447700900123"),
-        ).reference
-        for i in range(3)
-    ]
+def test_references_are_not_sequential(doctor):
+    refs = [make_appointment(doctor, full_name=f"P {i}", email=f"p{i}@example.com").reference for i in range(3)]
     assert len(set(refs)) == 3
     assert all(len(ref) == 11 and ref[5] == "-" for ref in refs)
+
+
+# Pins a review finding: this failed before its fix.
+def test_reference_and_email_do_not_open_an_account_holders_appointment(client, doctor, patient, far_slots):
+    mine = make_appointment(doctor, slot=far_slots[0], patient=patient)
+    response = client.post(reverse("appointments:find"), {"reference": mine.reference, "email": patient.email})
+    assert response.status_code == 403
+    assert "Sign in" in response.content.decode()
+    assert client.get(reverse("appointments:detail", args=[mine.reference])).status_code == 404
+    assert client.post(reverse("appointments:cancel", args=[mine.reference])).status_code == 404

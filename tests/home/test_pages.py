@@ -15,8 +15,7 @@ from home.models import (
     SpecializationPage,
     StandardPage,
 )
-
-from .factories import make_doctor, make_site, make_user
+from tests.factories import make_doctor, make_site, make_user
 
 
 class PageTypesTest(WagtailPageTestCase):

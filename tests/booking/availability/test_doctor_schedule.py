@@ -11,8 +11,7 @@ from django.utils import timezone
 
 from booking.models import TimeOff, WorkingHours, clinic_zone
 from home.models import DoctorPage
-
-from .factories import PASSWORD
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -145,3 +144,31 @@ def test_a_stale_or_forged_form_is_a_message_not_an_error(doctor_client, doctor)
     response = doctor_client.post(URL, data, follow=True)
     assert response.status_code == 200
     assert "out of date" in response.content.decode()
+
+
+# Pins a review finding: this failed before its fix.
+@pytest.mark.parametrize("state", ["unpublished", "draft"])
+def test_doctor_cannot_publish_over_a_withdrawn_page_or_a_staff_draft(client, doctor, doctor_user, state):
+    if state == "unpublished":
+        doctor.unpublish()
+    else:
+        draft = doctor.get_latest_revision_as_object()
+        draft.consultation_fee = 999
+        draft.save_revision()
+    client.login(email=doctor_user.email, password=PASSWORD)
+    assert "cannot publish changes here" in client.get("/doctor/schedule/").content.decode()
+    response = client.post("/doctor/schedule/", {"languages": "French"}, follow=True)
+    assert "Nothing was saved" in response.content.decode()
+    live = DoctorPage.objects.get(pk=doctor.pk)
+    assert live.live == (state == "draft")
+    assert live.consultation_fee != 999
+    assert live.languages != "French"
+
+
+# Pins a review finding: this failed before its fix.
+def test_time_off_ending_in_year_9999_is_a_message(client, doctor, doctor_user):
+    client.login(email=doctor_user.email, password=PASSWORD)
+    data = post_data(doctor, time_off=[{"start_date": "9999-12-30", "end_date": "9999-12-31"}])
+    response = client.post("/doctor/schedule/", data)
+    assert response.status_code == 400
+    assert not TimeOff.objects.exists()

@@ -6,9 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from booking.appointments.services import PatientDetails, book_appointment
-
-from .factories import make_doctor
+from booking.availability.selectors import booking_window, doctor_free_slots
+from tests.factories import PASSWORD, make_appointment, make_doctor
 
 pytestmark = pytest.mark.django_db
 
@@ -26,12 +25,9 @@ def add_doctors(site_tree, n: int) -> None:
 
 
 def fill_appointments(doctor, n: int) -> None:
-    from booking.availability.selectors import booking_window, doctor_free_slots
-
     first, last = booking_window()
     for i, slot in enumerate(doctor_free_slots(doctor, first, last)[:n]):
-        details = PatientDetails(full_name=f"P {i}", email=f"p{i}@example.com", mobile="+447700900123")
-        book_appointment(doctor_id=doctor.pk, starts_at=slot.start, details=details)
+        make_appointment(doctor, slot=slot, full_name=f"P {i}", email=f"p{i}@example.com")
 
 
 PAGES = {
@@ -62,18 +58,13 @@ def test_query_count_does_not_grow_with_data(client, site_tree, doctor, name):
 
 
 def test_my_appointments_and_appointment_page_do_not_grow_with_history(client, site_tree, doctor, patient):
-    from booking.availability.selectors import booking_window, doctor_free_slots
-
-    from .factories import PASSWORD
-
     client.login(email=patient.email, password=PASSWORD)
     first, last = booking_window()
     slots = doctor_free_slots(doctor, first, last)
 
     def book_for_patient(n: int, offset: int):
         for slot in slots[offset : offset + n]:
-            details = PatientDetails(full_name="Alice", email=patient.email, mobile="+447912345678")
-            yield book_appointment(doctor_id=doctor.pk, starts_at=slot.start, details=details, patient=patient)
+            yield make_appointment(doctor, slot=slot, patient=patient, full_name="Alice")
 
     first_booking, _ = book_for_patient(2, 0)
     detail_url = f"/appointments/{first_booking.reference}/"

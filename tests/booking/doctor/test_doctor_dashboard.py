@@ -6,9 +6,7 @@ does (real POSTs, real redirects and messages) and check the appointment and its
 
 from __future__ import annotations
 
-import csv
-import io
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.conf import settings
@@ -18,10 +16,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from booking.appointments.services import PatientDetails, book_appointment
 from booking.models import Appointment, AppointmentEvent, clinic_zone
-
-from .factories import PASSWORD, make_doctor, make_user
+from tests.factories import PASSWORD, make_appointment, make_doctor, make_user, save_appointment, started_appointment
 
 pytestmark = pytest.mark.django_db
 
@@ -29,27 +25,6 @@ S = Appointment.Status
 
 
 # --- Helpers ----------------------------------------------------------------------------------
-
-
-def book(doctor, slot, *, name="Alice Tester", email="alice@example.com", patient=None, mode="in_person"):
-    details = PatientDetails(full_name=name, email=email, mobile="+447912345678", reason="Chest pain", mode=mode)
-    return book_appointment(doctor_id=doctor.pk, starts_at=slot.start, details=details, patient=patient)
-
-
-def make_appointment(doctor, starts_at: datetime, status: str = S.CONFIRMED, **fields) -> Appointment:
-    """An appointment saved directly, for times the booking service refuses (the past, today)."""
-    fields.setdefault("full_name", "Past Patient")
-    fields.setdefault("email", "past@example.com")
-    fields.setdefault("mobile", "+447912345678")
-    appointment = Appointment(doctor=doctor, starts_at=starts_at, ends_at=starts_at + timedelta(minutes=30), **fields)
-    appointment.set_status(status)
-    appointment.save()
-    return appointment
-
-
-def started(doctor, status: str = S.CONFIRMED, *, hours_ago: int = 2, **fields) -> Appointment:
-    start = (timezone.now() - timedelta(hours=hours_ago)).replace(second=0, microsecond=0)
-    return make_appointment(doctor, start, status, **fields)
 
 
 def messages_of(response) -> list[str]:
@@ -76,13 +51,13 @@ def as_doctor(client, doctor, doctor_user):
 
 
 @pytest.fixture
-def pending(doctor, free_slot, patient):
-    return book(doctor, free_slot(doctor), patient=patient)
+def pending(doctor, patient):
+    return make_appointment(doctor, patient=patient, reason="Chest pain")
 
 
 @pytest.fixture
-def theirs(other_doctor, free_slot):
-    return book(other_doctor, free_slot(other_doctor), name="Zed Elsewhere", email="zed@example.com")
+def theirs(other_doctor):
+    return make_appointment(other_doctor, full_name="Zed Elsewhere", email="zed@example.com")
 
 
 # --- Who gets in ---------------------------------------------------------------------------------
@@ -126,7 +101,8 @@ def test_other_roles_get_404_on_an_appointment(client, request, pending, who):
 
 
 def test_another_doctor_gets_404_on_every_url_with_a_reference(client, other_doctor, other_doctor_user, doctor):
-    appointment = started(doctor, S.CONFIRMED, mode=Appointment.Mode.ONLINE)  # every action would be allowed
+    # Started, confirmed and online: every action would be allowed to its own doctor.
+    appointment = started_appointment(doctor, S.CONFIRMED, mode=Appointment.Mode.ONLINE)
     client.force_login(other_doctor_user)
     assert client.get(detail_url(appointment)).status_code == 404
     for target in (S.COMPLETED, S.NO_SHOW, S.CANCELLED):
@@ -174,8 +150,8 @@ def test_dashboard_groups_the_week_and_shows_today(as_doctor, doctor):
     tz = clinic_zone()
     today = timezone.localdate(timezone=tz)
     midnight = datetime.combine(today, time.min, tzinfo=tz)  # started already, whenever the test runs
-    early_today = make_appointment(doctor, midnight, full_name="Early Bird")
-    cancelled = make_appointment(doctor, midnight, S.CANCELLED, full_name="Gone")
+    early_today = save_appointment(doctor, midnight, full_name="Early Bird")
+    cancelled = save_appointment(doctor, midnight, S.CANCELLED, full_name="Gone")
     response = as_doctor.get(reverse("doctor:dashboard"))
     assert [a.pk for a, _ in response.context["today_rows"]] == [early_today.pk]
     days = response.context["week_days"]
@@ -207,8 +183,8 @@ def _fill(doctor, first: int, last: int) -> None:
         status = S.PENDING if i % 2 else S.CONFIRMED
         mode = Appointment.Mode.ONLINE if i % 3 else Appointment.Mode.IN_PERSON
         start = midnight + timedelta(minutes=30 * i)
-        make_appointment(doctor, start, status, mode=mode, full_name=f"Patient {i}")
-        make_appointment(doctor, timezone.now() + timedelta(days=1, minutes=30 * i), S.PENDING, full_name=f"Next {i}")
+        save_appointment(doctor, start, status, mode=mode, full_name=f"Patient {i}")
+        save_appointment(doctor, timezone.now() + timedelta(days=1, minutes=30 * i), S.PENDING, full_name=f"Next {i}")
 
 
 def test_dashboard_query_count_does_not_grow_with_appointments(as_doctor, doctor):
@@ -269,7 +245,7 @@ def test_too_long_remark_is_refused(as_doctor, pending):
 
 @pytest.mark.parametrize("source", [S.PENDING, S.DECLINED])
 def test_completing_a_pending_or_declined_appointment_is_refused(as_doctor, doctor, source):
-    appointment = started(doctor, source)
+    appointment = started_appointment(doctor, source)
     response = as_doctor.post(status_url(appointment), {"target": S.COMPLETED})
     appointment.refresh_from_db()
     assert appointment.status == source
@@ -279,15 +255,15 @@ def test_completing_a_pending_or_declined_appointment_is_refused(as_doctor, doct
 
 
 @pytest.mark.parametrize("target", [S.COMPLETED, S.NO_SHOW])
-def test_outcome_only_after_the_start(as_doctor, doctor, free_slot, target):
-    future = book(doctor, free_slot(doctor))
+def test_outcome_only_after_the_start(as_doctor, doctor, target):
+    future = make_appointment(doctor)
     as_doctor.post(status_url(future), {"target": S.CONFIRMED})
     response = as_doctor.post(status_url(future), {"target": target})
     future.refresh_from_db()
     assert future.status == S.CONFIRMED
     assert any("once it has started" in m for m in messages_of(response))
 
-    past = started(doctor, S.CONFIRMED)
+    past = started_appointment(doctor, S.CONFIRMED)
     response = as_doctor.post(status_url(past), {"target": target})
     past.refresh_from_db()
     assert past.status == target
@@ -331,7 +307,7 @@ def test_detail_accepts_a_reference_typed_loosely(as_doctor, pending):
 
 
 def test_finished_appointment_offers_no_buttons(as_doctor, doctor):
-    appointment = started(doctor, S.COMPLETED)
+    appointment = started_appointment(doctor, S.COMPLETED)
     response = as_doctor.get(detail_url(appointment))
     assert response.context["actions"] == []
     assert "cannot change any more" in response.content.decode()
@@ -341,8 +317,8 @@ def test_finished_appointment_offers_no_buttons(as_doctor, doctor):
 
 
 @pytest.fixture
-def online(doctor, free_slot):
-    return book(doctor, free_slot(doctor, 1), mode=Appointment.Mode.ONLINE)
+def online(doctor):
+    return make_appointment(doctor, n=1, mode=Appointment.Mode.ONLINE)
 
 
 def test_doctor_sets_a_meeting_link(as_doctor, online):
@@ -381,7 +357,7 @@ def test_no_meeting_link_for_in_person_appointments(as_doctor, pending):
 
 
 def test_no_meeting_link_once_the_appointment_is_over(as_doctor, doctor):
-    appointment = started(doctor, S.CANCELLED, mode=Appointment.Mode.ONLINE)
+    appointment = started_appointment(doctor, S.CANCELLED, mode=Appointment.Mode.ONLINE)
     assert as_doctor.get(detail_url(appointment)).context["meeting_form"] is None
     response = as_doctor.post(meeting_url(appointment), {"action": "generate"})
     appointment.refresh_from_db()
@@ -399,9 +375,9 @@ def _found(client, **params) -> list[str]:
     return [a.reference for a in page.object_list] if page else []
 
 
-def test_search_by_reference_name_and_email(as_doctor, doctor, free_slot, theirs):
-    alice = book(doctor, free_slot(doctor, 0), name="Alice Tester", email="alice@example.com")
-    bob = book(doctor, free_slot(doctor, 1), name="Bob Marley", email="bob@music.example")
+def test_search_by_reference_name_and_email(as_doctor, doctor, theirs):
+    alice = make_appointment(doctor, n=0, full_name="Alice Tester", email="alice@example.com")
+    bob = make_appointment(doctor, n=1, full_name="Bob Marley", email="bob@music.example")
     assert _found(as_doctor, q=alice.reference) == [alice.reference]
     assert _found(as_doctor, q=alice.reference.replace("-", "").lower()) == [alice.reference]
     assert _found(as_doctor, q="marl") == [bob.reference]
@@ -415,120 +391,13 @@ def test_search_by_reference_name_and_email(as_doctor, doctor, free_slot, theirs
 
 def test_search_by_status_and_pagination(as_doctor, doctor):
     for i in range(25):
-        started(doctor, S.COMPLETED, hours_ago=i + 2, full_name=f"Patient {i}")
+        started_appointment(doctor, S.COMPLETED, hours_ago=i + 2, full_name=f"Patient {i}")
     response = as_doctor.get(reverse("doctor:search"), {"status": S.COMPLETED})
     page = response.context["page"]
     assert page.paginator.count == 25 and len(page.object_list) == 20
     second = as_doctor.get(reverse("doctor:search"), {"status": S.COMPLETED, "page": 2}).context["page"]
     assert len(second.object_list) == 5
     assert as_doctor.get(reverse("doctor:search"), {"status": "bogus"}).status_code == 400
-
-
-# --- Report ----------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def report_data(doctor, other_doctor, free_slot):
-    """Three of the doctor's appointments (pending, confirmed, declined) and one of a colleague's."""
-    slots = [free_slot(doctor, n) for n in range(3)]
-    first, second, third = (book(doctor, slot, name=f"Patient {n}") for n, slot in enumerate(slots))
-    from booking.appointments.services import Actor, transition
-
-    actor = Actor(Actor.DOCTOR, doctor.user)
-    transition(second, S.CONFIRMED, actor)
-    transition(third, S.DECLINED, actor, remark="Full.")
-    book(other_doctor, free_slot(other_doctor), name="Zed Elsewhere")
-    day = slots[0].start.astimezone(clinic_zone()).date()
-    return {"appointments": [first, second, third], "from": day.isoformat(), "to": day.isoformat()}
-
-
-def test_report_counts_per_status(as_doctor, report_data):
-    response = as_doctor.get(reverse("doctor:report"), {"from": report_data["from"], "to": report_data["to"]})
-    assert response.status_code == 200
-    counts = {status.value: n for status, n in response.context["counts"]}
-    assert counts[S.PENDING] == 1 and counts[S.CONFIRMED] == 1 and counts[S.DECLINED] == 1
-    assert counts[S.CANCELLED] == 0
-    assert response.context["total"] == 3
-    assert "Zed Elsewhere" not in response.content.decode()
-
-
-def test_report_csv(as_doctor, report_data):
-    response = as_doctor.get(reverse("doctor:report_csv"), {"from": report_data["from"], "to": report_data["to"]})
-    assert response.status_code == 200
-    assert response["Content-Type"].startswith("text/csv")
-    assert response["Content-Disposition"] == (
-        f'attachment; filename="appointments-{report_data["from"]}-{report_data["to"]}.csv"'
-    )
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert rows[0] == ["reference", "date", "time", "patient", "status", "mode"]
-    expected = []
-    for appointment in report_data["appointments"]:
-        appointment.refresh_from_db()
-        local = appointment.local_starts_at
-        expected.append(
-            [
-                appointment.reference,
-                local.date().isoformat(),
-                local.strftime("%H:%M"),
-                appointment.full_name,
-                appointment.status,
-                "in_person",
-            ]
-        )
-    assert rows[1:] == expected
-
-
-def test_report_csv_neutralises_formulas(as_doctor, doctor):
-    appointment = started(doctor, S.COMPLETED, full_name='=HYPERLINK("http://x")')
-    day = appointment.local_starts_at.date().isoformat()
-    response = as_doctor.get(reverse("doctor:report_csv"), {"from": day, "to": day})
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert rows[1][3] == '\'=HYPERLINK("http://x")'
-
-
-def test_report_defaults_to_this_month(as_doctor):
-    response = as_doctor.get(reverse("doctor:report"))
-    assert response.status_code == 200
-    today = timezone.localdate(timezone=clinic_zone())
-    assert response.context["start"] == today.replace(day=1)
-    assert response.context["end"].month == today.month and (response.context["end"] + timedelta(days=1)).day == 1
-
-
-@pytest.mark.parametrize(
-    ("params", "message"),
-    [
-        ({"from": "2025-03-10", "to": "2025-03-01"}, "must not be after"),
-        ({"from": "2024-01-01", "to": "2025-01-01"}, "at most 366 days"),
-        ({"from": "2025-02-30", "to": "2025-03-01"}, "real date"),
-        ({"from": "yesterday", "to": "2025-03-01"}, "real date"),
-        ({"from": "0001-01-01", "to": "0001-01-02"}, "between"),
-        ({"from": "9999-12-30", "to": "9999-12-31"}, "between"),
-    ],
-)
-def test_report_bad_dates_give_a_message(as_doctor, params, message):
-    response = as_doctor.get(reverse("doctor:report"), params)
-    assert response.status_code == 400
-    assert any(message in m for m in messages_of(response))
-    assert "start" not in response.context
-    csv_response = as_doctor.get(reverse("doctor:report_csv"), params)
-    assert csv_response.status_code == 302
-    assert csv_response["Location"].startswith(reverse("doctor:report") + "?")
-
-
-def test_report_allows_a_whole_leap_year(as_doctor):
-    response = as_doctor.get(reverse("doctor:report"), {"from": "2024-01-01", "to": "2024-12-31"})
-    assert response.status_code == 200
-    assert response.context["start"] == date(2024, 1, 1)
-
-
-def test_report_lists_only_own_appointments_in_range(as_doctor, doctor, other_doctor):
-    mine = started(doctor, S.NO_SHOW, full_name="Mine Only")
-    started(other_doctor, S.NO_SHOW, full_name="Not Mine")
-    outside = make_appointment(doctor, mine.starts_at - timedelta(days=40), S.COMPLETED, full_name="Long Ago")
-    day = mine.local_starts_at.date().isoformat()
-    response = as_doctor.get(reverse("doctor:report"), {"from": day, "to": day})
-    assert [a.pk for a in response.context["page"].object_list] == [mine.pk]
-    assert outside.full_name not in response.content.decode()
 
 
 def test_second_doctor_page_is_independent(client, site_tree, doctor, pending):

@@ -7,7 +7,6 @@ MariaDB/MySQL only (``.ci/run`` runs the suite there). The constraint tests run 
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
 
 import pytest
 from django.db import IntegrityError, close_old_connections, connection, transaction
@@ -15,6 +14,7 @@ from django.db import IntegrityError, close_old_connections, connection, transac
 from booking.appointments.services import PatientDetails, book_appointment
 from booking.errors import BookingError, SlotTaken, SlotUnavailable
 from booking.models import Appointment
+from tests.factories import appointment_row
 
 THREADS = 16
 
@@ -23,24 +23,12 @@ def details(n: int = 0) -> PatientDetails:
     return PatientDetails(full_name=f"Patient {n}", email=f"p{n}@example.com", mobile="+447700900123")
 
 
-def raw_appointment(doctor, starts_at, **extra) -> Appointment:
-    return Appointment(
-        doctor=doctor,
-        full_name="X",
-        email="x@example.com",
-        mobile="+447700900123",
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(minutes=30),
-        **extra,
-    )
-
-
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_database_refuses_a_second_active_appointment_in_a_slot(doctor, free_slot):
     slot = free_slot(doctor)
-    raw_appointment(doctor, slot.start).save()
+    appointment_row(doctor, slot.start).save()
     with pytest.raises(IntegrityError), transaction.atomic():
-        raw_appointment(doctor, slot.start).save()
+        appointment_row(doctor, slot.start).save()
     assert Appointment.objects.count() == 1
 
 
@@ -48,10 +36,10 @@ def test_database_refuses_a_second_active_appointment_in_a_slot(doctor, free_slo
 def test_released_appointments_do_not_hold_the_slot(doctor, free_slot):
     slot = free_slot(doctor)
     for status in (Appointment.Status.CANCELLED, Appointment.Status.DECLINED, Appointment.Status.EXPIRED):
-        old = raw_appointment(doctor, slot.start)
+        old = appointment_row(doctor, slot.start)
         old.set_status(status)
         old.save()
-    raw_appointment(doctor, slot.start).save()  # the one active appointment
+    appointment_row(doctor, slot.start).save()  # the one active appointment
     assert Appointment.objects.filter(holds_slot=True).count() == 1
 
 
@@ -59,9 +47,9 @@ def test_released_appointments_do_not_hold_the_slot(doctor, free_slot):
 def test_database_refuses_holds_slot_out_of_step_with_status(doctor, free_slot):
     slot = free_slot(doctor)
     with pytest.raises(IntegrityError), transaction.atomic():
-        raw_appointment(doctor, slot.start, status=Appointment.Status.CANCELLED, holds_slot=True).save()
+        appointment_row(doctor, slot.start, status=Appointment.Status.CANCELLED, holds_slot=True).save()
     with pytest.raises(IntegrityError), transaction.atomic():
-        raw_appointment(doctor, slot.start, status=Appointment.Status.CONFIRMED, holds_slot=None).save()
+        appointment_row(doctor, slot.start, status=Appointment.Status.CONFIRMED, holds_slot=None).save()
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

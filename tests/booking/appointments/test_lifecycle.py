@@ -15,8 +15,7 @@ from booking.appointments.services import Actor, transition
 from booking.availability.selectors import booking_window, doctor_free_slots
 from booking.errors import BookingError, TransitionRefused
 from booking.models import Appointment
-
-from .factories import make_user
+from tests.factories import make_user, save_appointment
 
 pytestmark = pytest.mark.django_db
 
@@ -56,27 +55,6 @@ def cast(doctor, doctor_user, other_doctor, other_doctor_user, patient, other_pa
     }
 
 
-@pytest.fixture
-def far_slots(doctor):
-    first, last = booking_window()
-    return doctor_free_slots(doctor, first + timedelta(days=3), last)
-
-
-def make_appointment(doctor, patient, slot, status) -> Appointment:
-    appointment = Appointment(
-        doctor=doctor,
-        patient=patient,
-        full_name="Alice Tester",
-        email=patient.email,
-        mobile="+447912345678",
-        starts_at=slot.start,
-        ends_at=slot.end,
-    )
-    appointment.set_status(status, hold_until=slot.start - timedelta(days=1))
-    appointment.save()
-    return appointment
-
-
 def expected_allowed(source: str, target: str, role: str) -> bool:
     return role in ALLOWED.get((source, target), set())
 
@@ -87,7 +65,7 @@ def test_transition_matrix(role, cast, doctor, patient, far_slots):
     wrong = []
     pairs = [(s, t) for s, t in product(ALL_STATUSES, ALL_STATUSES) if s != t]
     for i, (source, target) in enumerate(pairs):
-        appointment = make_appointment(doctor, patient, far_slots[i], source)
+        appointment = save_appointment(doctor, far_slots[i].start, source, patient=patient)
         # Outcomes need a started appointment; everything else is tried well before the cutoff.
         at_start = target in (S.COMPLETED, S.NO_SHOW)
         now = appointment.starts_at + timedelta(minutes=5) if at_start else appointment.starts_at - timedelta(days=2)
@@ -105,7 +83,7 @@ def test_transition_matrix(role, cast, doctor, patient, far_slots):
 
 
 def test_every_transition_is_recorded_on_the_timeline(cast, doctor, patient, far_slots):
-    appointment = make_appointment(doctor, patient, far_slots[0], S.PENDING)
+    appointment = save_appointment(doctor, far_slots[0].start, S.PENDING, patient=patient)
     transition(appointment, S.CONFIRMED, cast["doctor"], now=appointment.starts_at - timedelta(days=2))
     transition(appointment, S.COMPLETED, cast["doctor"], now=appointment.starts_at + timedelta(minutes=1))
     events = list(appointment.events.values_list("from_status", "to_status", "actor_role", "actor"))
@@ -119,7 +97,7 @@ def test_every_transition_is_recorded_on_the_timeline(cast, doctor, patient, far
     ("source", "target"), [(S.PENDING, S.DECLINED), (S.PENDING, S.CANCELLED), (S.CONFIRMED, S.CANCELLED)]
 )
 def test_clinic_must_give_a_remark(cast, doctor, patient, far_slots, source, target):
-    appointment = make_appointment(doctor, patient, far_slots[0], source)
+    appointment = save_appointment(doctor, far_slots[0].start, source, patient=patient)
     with pytest.raises(TransitionRefused, match="remark"):
         transition(appointment, target, cast["doctor"], remark="   ")
     appointment.refresh_from_db()
@@ -129,7 +107,7 @@ def test_clinic_must_give_a_remark(cast, doctor, patient, far_slots, source, tar
 
 
 def test_declined_and_cancelled_release_the_slot(cast, doctor, patient, far_slots):
-    appointment = make_appointment(doctor, patient, far_slots[0], S.PENDING)
+    appointment = save_appointment(doctor, far_slots[0].start, S.PENDING, patient=patient)
     transition(appointment, S.DECLINED, cast["doctor"], remark="Fully booked that day.")
     appointment.refresh_from_db()
     assert appointment.holds_slot is None
@@ -137,7 +115,7 @@ def test_declined_and_cancelled_release_the_slot(cast, doctor, patient, far_slot
 
 
 def test_patient_cannot_cancel_after_the_cutoff(cast, doctor, patient, far_slots):
-    appointment = make_appointment(doctor, patient, far_slots[0], S.CONFIRMED)
+    appointment = save_appointment(doctor, far_slots[0].start, S.CONFIRMED, patient=patient)
     late = appointment.starts_at - timedelta(hours=23)
     with pytest.raises(TransitionRefused, match="24 hours"):
         transition(appointment, S.CANCELLED, cast["patient"], now=late)
@@ -146,13 +124,13 @@ def test_patient_cannot_cancel_after_the_cutoff(cast, doctor, patient, far_slots
 
 
 def test_outcomes_only_after_the_start(cast, doctor, patient, far_slots):
-    appointment = make_appointment(doctor, patient, far_slots[0], S.CONFIRMED)
+    appointment = save_appointment(doctor, far_slots[0].start, S.CONFIRMED, patient=patient)
     with pytest.raises(TransitionRefused, match="started"):
         transition(appointment, S.COMPLETED, cast["doctor"], now=appointment.starts_at - timedelta(minutes=1))
 
 
 def test_refusals_read_well(cast, doctor, patient, far_slots):
-    appointment = make_appointment(doctor, patient, far_slots[0], S.DECLINED)
+    appointment = save_appointment(doctor, far_slots[0].start, S.DECLINED, patient=patient)
     with pytest.raises(BookingError) as exc:
         transition(appointment, S.COMPLETED, cast["doctor"], now=appointment.starts_at + timedelta(minutes=1))
     assert exc.value.message == "A declined appointment cannot be completed."
@@ -160,12 +138,9 @@ def test_refusals_read_well(cast, doctor, patient, far_slots):
 
 def test_confirming_an_online_appointment_creates_a_meeting_room(cast, doctor, patient, far_slots, settings):
     settings.ONLINE_MEETING_BASE_URL = "https://meet.example/room-"
-    appointment = make_appointment(doctor, patient, far_slots[0], S.PENDING)
-    appointment.mode = Appointment.Mode.ONLINE
-    appointment.save()
-    other = make_appointment(doctor, make_user("carol@example.com"), far_slots[1], S.PENDING)
-    other.mode = Appointment.Mode.ONLINE
-    other.save()
+    online = Appointment.Mode.ONLINE
+    appointment = save_appointment(doctor, far_slots[0].start, S.PENDING, patient=patient, mode=online)
+    other = save_appointment(doctor, far_slots[1].start, S.PENDING, patient=make_user("carol@example.com"), mode=online)
     transition(appointment, S.CONFIRMED, cast["doctor"])
     transition(other, S.CONFIRMED, cast["doctor"])
     assert appointment.meeting_url.startswith("https://meet.example/room-")

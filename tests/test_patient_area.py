@@ -171,8 +171,11 @@ def test_guest_bookings_join_the_account_once_the_email_is_verified(client, doct
     EmailAddress.objects.filter(user=patient).update(verified=True)
     client.login(email=patient.email, password=PASSWORD)
     page = client.get(reverse("appointments:mine")).content.decode()
-    assert earlier.reference in page
+    assert earlier.reference in page  # offered, joining only once the patient confirms it
     assert stranger.reference not in page
+    client.post(reverse("appointments:claim", args=[earlier.reference]))
+    earlier.refresh_from_db()
+    assert earlier.patient == patient
 
 
 def test_online_link_shown_only_shortly_before_the_start(signed_in, mine, doctor_user, settings):

@@ -47,7 +47,10 @@ def test_guest_link_stops_once_the_booking_joins_an_account(client, doctor, pati
     guest = book(doctor, far_slots[0], email=patient.email)
     path = guest_link_path(guest)
     Appointment.objects.filter(pk=guest.pk).update(patient=patient)
-    assert client.get(path).status_code == 404
+    detail = reverse("appointments:detail", args=[guest.reference])
+    response = client.get(path)  # leads to sign-in, never straight to the appointment
+    assert response.status_code == 302 and response.url.startswith(reverse("account_login"))
+    assert client.get(detail).status_code == 404
 
 
 def test_guest_grants_do_not_widen_staff_rights(client, doctor, doctor_user, staff_user, far_slots):

@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from home.models import DoctorPage
+from portal.emails import InvalidEmail, normalize_email
 
 from ..access import check_owner
 from ..availability.selectors import booking_window, doctor_free_slots
@@ -90,8 +91,13 @@ def book_appointment(
 ) -> Appointment:
     """Book ``starts_at`` with the doctor, or raise a :class:`BookingError` and save nothing.
 
-    ``patient`` is the signed-in patient's account, or ``None`` for a guest.
+    ``patient`` is the signed-in patient's account, or ``None`` for a guest. The email is stored
+    in the normal form of ``portal.emails``: lookups, signed links and accounts compare it exactly.
     """
+    try:
+        email = normalize_email(details.email)
+    except InvalidEmail as exc:
+        raise BookingError(str(exc)) from None
     doctor = lock_doctor(doctor_id)
     _check_slot(doctor, starts_at, now=now)
     if details.mode == Appointment.Mode.ONLINE and not doctor.offers_online:
@@ -100,7 +106,7 @@ def book_appointment(
         doctor=doctor,
         patient=patient,
         full_name=details.full_name,
-        email=details.email.lower(),
+        email=email,
         mobile=details.mobile,
         reason=details.reason,
         mode=details.mode,

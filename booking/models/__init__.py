@@ -10,6 +10,7 @@ from .appointments import (
     Appointment,
     AppointmentEvent,
     AppointmentQuerySet,
+    DismissedClaim,
     new_reference,
     normalize_reference,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "Appointment",
     "AppointmentEvent",
     "AppointmentQuerySet",
+    "DismissedClaim",
     "MedicationLine",
     "Notification",
     "Prescription",

@@ -1,9 +1,16 @@
 """Every "who may" rule of the booking app, in one module.
 
 * Who may **see** an appointment (:func:`can_view`, :func:`get_appointment_for_request`): its
-  patient's account, the doctor it is with, clinic staff with the permission, and a guest whose
-  session proved the reference *and* the email it was booked with (or opened a signed link).
-  Everyone else gets a 404, so a reference's existence is never confirmed.
+  patient's account, the doctor it is with, clinic staff with the permission, and — for a
+  *guest* booking only — a guest whose session proved the reference *and* the email it was
+  booked with (or opened a signed link). Everyone else gets a 404, so a reference's existence is
+  never confirmed.
+* **Guest grants end when a booking joins an account** (:func:`guest_grant_applies`): once the
+  account holder confirms a booking as theirs, the session that booked it, any session that
+  proved reference and email, and the signed link in earlier emails stop opening it; the link
+  leads to sign-in instead. Otherwise whoever booked with someone else's address would keep
+  reading what becomes that patient's record.
+* Who **read** a prescription, for the access log (:func:`reader_account`).
 * Who may **change** it (:func:`check_owner`): doctors only their own appointments, patients only
   theirs. *Which* changes are allowed when is the lifecycle's table in
   ``booking.appointments.services``; this module only answers "is it yours".
@@ -22,6 +29,7 @@ from django.core import signing
 from django.http import Http404, HttpRequest
 
 from home.models import DoctorPage
+from portal.emails import comparable_email
 
 from .errors import NotPrescribable, NotPrescribingDoctor, TransitionRefused
 from .models import Appointment, normalize_reference
@@ -36,7 +44,12 @@ PRESCRIBABLE_STATUSES = (Appointment.Status.CONFIRMED, Appointment.Status.COMPLE
 
 
 def grant_session_access(request: HttpRequest, appointment: Appointment) -> None:
-    """Let this browser session see ``appointment`` (after booking it, or proving reference + email)."""
+    """Let this browser session see ``appointment`` (after booking it, or proving reference + email).
+
+    Only guest bookings take grants: an account holder's appointment opens by signing in.
+    """
+    if appointment.patient_id is not None:
+        return
     granted = list(request.session.get(SESSION_KEY, []))
     if appointment.reference not in granted:
         granted = (granted + [appointment.reference])[-50:]
@@ -55,6 +68,17 @@ def session_grants_apply(user: Any) -> bool:
     them (a forwarded email, a shared calendar) must not widen those rights.
     """
     return not user.is_authenticated or user.is_patient
+
+
+def guest_grant_applies(user: Any, appointment: Appointment) -> bool:
+    """True if a guest grant (session or signed link) may open ``appointment`` for ``user``.
+
+    Only while the booking is a guest booking: the grant proved an email address, and a booking
+    that has joined an account is opened by that account's password alone. Checking the live
+    ``patient_id`` (rather than remembering anything in the session) ends every grant, in every
+    browser, the moment the booking is claimed.
+    """
+    return appointment.patient_id is None and session_grants_apply(user)
 
 
 # --- Doctors ---------------------------------------------------------------------------------
@@ -79,7 +103,7 @@ def is_appointments_doctor(user: Any, appointment: Appointment) -> bool:
 
 def can_view(user: Any, appointment: Appointment, session_refs: list[str] | tuple[str, ...] = ()) -> bool:
     """True if ``user`` (possibly anonymous) or this session may see the appointment."""
-    if appointment.reference in session_refs and session_grants_apply(user):
+    if appointment.reference in session_refs and guest_grant_applies(user, appointment):
         return True
     if not user.is_authenticated:
         return False
@@ -153,7 +177,7 @@ def prescription_audience(
     """
     if can_see_drafts(user, appointment):
         return Audience.CLINICIAN
-    if appointment.reference in session_refs and session_grants_apply(user or AnonymousUser()):
+    if appointment.reference in session_refs and guest_grant_applies(user or AnonymousUser(), appointment):
         return Audience.PATIENT
     if user is not None and user.is_authenticated and appointment.patient_id == user.pk:
         return Audience.PATIENT
@@ -163,6 +187,21 @@ def prescription_audience(
 def audience_for_request(request: HttpRequest, appointment: Appointment) -> Audience:
     """:func:`prescription_audience` for a request (reads the guest session's granted references)."""
     return prescription_audience(request.user, appointment, session_references(request))
+
+
+def reader_account(user: Any, appointment: Appointment) -> Any | None:
+    """The account to record as the reader of the appointment's prescription, or None.
+
+    An account is recorded only when its *own* rights open the prescription: the patient whose
+    appointment it is, its doctor, staff with the permission. A read through a guest grant is a
+    guest's read even if the browser is also signed in to some account, so the log never names
+    an account for what a guest session did.
+    """
+    if user is None or not user.is_authenticated:
+        return None
+    if appointment.patient_id == user.pk or can_see_drafts(user, appointment):
+        return user
+    return None
 
 
 def can_read_prescription(user: Any, appointment: Appointment, session_refs: list[str] | tuple[str, ...] = ()) -> bool:
@@ -175,18 +214,26 @@ def can_read_prescription(user: Any, appointment: Appointment, session_refs: lis
 
 # --- Signed links for guests ----------------------------------------------------------------
 # Emails to guests carry a link that opens the appointment without typing the reference and
-# email. The token signs both, so it stops working if either changes, and it expires.
+# email. The token signs both, so it stops working if either changes, and it expires. Once the
+# booking has joined an account the link no longer opens it (see guest_grant_applies); the view
+# sends the reader to sign in instead.
 
 _SALT = "booking.guest-link"
 
 
 def guest_link_token(appointment: Appointment) -> str:
     """A signed, timestamped token for ``appointment`` and the email it was booked with."""
-    return signing.dumps({"r": appointment.reference, "e": appointment.email.lower()}, salt=_SALT, compress=True)
+    return signing.dumps(
+        {"r": appointment.reference, "e": comparable_email(appointment.email)}, salt=_SALT, compress=True
+    )
 
 
 def appointment_from_token(reference: str, token: str) -> Appointment | None:
-    """The appointment a valid, unexpired token names, or None (bad signature, expired, mismatch)."""
+    """The appointment a valid, unexpired token names, or None (bad signature, expired, mismatch).
+
+    It may have joined an account since the link was sent: callers honour the link only while
+    :func:`guest_grant_applies`, and otherwise point to sign-in (never a 404 for the owner).
+    """
     max_age = settings.GUEST_LINK_MAX_AGE_DAYS * 24 * 3600
     try:
         data = signing.loads(token, salt=_SALT, max_age=max_age)
@@ -194,7 +241,5 @@ def appointment_from_token(reference: str, token: str) -> Appointment | None:
         return None
     if not isinstance(data, dict) or data.get("r") != normalize_reference(reference):
         return None
-    # Only guest bookings: an account holder's appointment opens after signing in, never by link.
-    return Appointment.objects.filter(
-        reference=data["r"], email__iexact=data.get("e", ""), patient__isnull=True
-    ).first()
+    # Exact equality of the normal form (links sent before emails were normalised still match).
+    return Appointment.objects.filter(reference=data["r"], email=comparable_email(data.get("e", ""))).first()

@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from portal.emails import EmailFormField
 from portal.phones import PhoneFormField
 
 from ..models import Appointment, normalize_reference
@@ -25,7 +26,8 @@ class BookingForm(forms.Form):
         error_messages={"required": "Enter your full name."},
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
-    email = forms.EmailField(
+    # The stored form of portal.emails: what the lookup, signed links and accounts compare.
+    email = EmailFormField(
         label="Email",
         max_length=254,
         error_messages={"required": "Enter your email address: the confirmation goes there."},
@@ -95,7 +97,7 @@ class FindAppointmentForm(forms.Form):
         help_text="It is in your confirmation email, e.g. K7M2Q-X9PR4.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
     )
-    email = forms.EmailField(
+    email = EmailFormField(
         label="Email you booked with", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
 

@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from home.models import DoctorPage
+from portal.emails import InvalidEmail, normalize_email
 
 from ..access import check_owner
 from ..availability.selectors import booking_window, doctor_free_slots
@@ -96,7 +97,13 @@ def book_appointment(
     ``patient`` is the signed-in patient's account, or ``None`` for a guest. ``status`` is where
     the booking starts: pending (the doctor confirms), or a hold status (awaiting the patient's
     email confirmation or payment) that keeps the slot only until ``hold_until``.
+    The email is stored in the normal form of ``portal.emails``: lookups, signed links and
+    accounts compare it exactly.
     """
+    try:
+        email = normalize_email(details.email)
+    except InvalidEmail as exc:
+        raise BookingError(str(exc)) from None
     if status not in Appointment.ACTIVE_STATUSES:
         raise ValueError(f"A booking cannot start as {status}.")
     now = now or timezone.now()
@@ -109,7 +116,7 @@ def book_appointment(
         doctor=doctor,
         patient=patient,
         full_name=details.full_name,
-        email=details.email.lower(),
+        email=email,
         mobile=details.mobile,
         reason=details.reason,
         mode=details.mode,

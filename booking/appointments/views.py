@@ -1,4 +1,7 @@
-"""Patient-facing views: book, confirm, look up, cancel, move, download. Rules live in ``services``."""
+"""Patient-facing views: book, confirm, look up, cancel, move, download, add found bookings.
+
+Rules live in ``services``, ``claims`` and ``booking.access``.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +10,13 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -19,11 +24,18 @@ from wagtail.models import Site
 
 from portal import ratelimit
 
-from ..access import appointment_from_token, get_appointment_for_request, grant_session_access
+from ..access import (
+    appointment_from_token,
+    can_view,
+    get_appointment_for_request,
+    grant_session_access,
+    guest_grant_applies,
+)
 from ..availability.selectors import slot_week
-from ..errors import BookingError
+from ..errors import BookingError, ClaimRefused
 from ..models import Appointment
 from ..notifications.calendar import appointment_ics as build_ics
+from .claims import claim_booking, dismiss_booking, found_bookings
 from .forms import BookingForm, FindAppointmentForm
 from .selectors import bookable_doctor, has_signed_prescription, patient_appointments
 from .services import Actor, book_appointment, move_appointment, transition
@@ -108,8 +120,9 @@ def find_appointment(request: HttpRequest) -> HttpResponse:
             form.add_error(None, "Too many attempts. Please wait ten minutes and try again.")
             status = 429
         elif form.is_valid():
+            # The form gives the email in the stored form; equality is exact on every database.
             appointment = Appointment.objects.filter(
-                reference=form.cleaned_data["reference"], email__iexact=form.cleaned_data["email"]
+                reference=form.cleaned_data["reference"], email=form.cleaned_data["email"]
             ).first()
             if appointment is not None and appointment.patient_id is not None:
                 # Reference and email travel in every email: for an account holder's
@@ -174,12 +187,24 @@ def appointment_detail(request: HttpRequest, reference: str) -> HttpResponse:
 
 @never_cache
 def guest_link(request: HttpRequest, reference: str, token: str) -> HttpResponse:
-    """The signed link in a guest's emails: opens the appointment for this browser session."""
+    """The signed link in a guest's emails: opens a guest booking for this browser session.
+
+    A booking that has since joined an account opens only with that account's password: the
+    link then leads to sign-in and on to the appointment (straight there if already signed in
+    to an account that may see it).
+    """
     appointment = appointment_from_token(reference, token)
     if appointment is None:
         raise Http404("This link is invalid or has expired.")
-    grant_session_access(request, appointment)
-    return redirect("appointments:detail", reference=appointment.reference)
+    detail_url = reverse("appointments:detail", args=[appointment.reference])
+    if guest_grant_applies(request.user, appointment):
+        grant_session_access(request, appointment)
+        return redirect(detail_url)
+    if request.user.is_authenticated and can_view(request.user, appointment):
+        return redirect(detail_url)
+    if appointment.patient_id is not None:
+        messages.info(request, "This appointment is now in a patient account. Sign in to see it.")
+    return redirect_to_login(detail_url)
 
 
 @require_POST
@@ -254,5 +279,39 @@ def appointment_ics(request: HttpRequest, reference: str) -> HttpResponse:
 @never_cache
 @login_required
 def my_appointments(request: HttpRequest) -> HttpResponse:
-    """The signed-in user's own appointments, upcoming first."""
-    return TemplateResponse(request, "booking/appointments/mine.html", patient_appointments(request.user))
+    """The signed-in user's own appointments, upcoming first, and guest bookings found for their
+    verified addresses, each waiting for "add to my account" or "not mine"."""
+    context = {**patient_appointments(request.user), "found": found_bookings(request.user)}
+    return TemplateResponse(request, "booking/appointments/mine.html", context)
+
+
+@require_POST
+@login_required
+def claim_found_booking(request: HttpRequest, reference: str) -> HttpResponse:
+    """The patient confirms a found guest booking is theirs; 404 unless it is offered to them."""
+    try:
+        appointment = claim_booking(request.user, reference)
+    except ClaimRefused:
+        raise Http404("No such booking.") from None
+    messages.success(
+        request,
+        f"The appointment {appointment.reference} on {date_format(appointment.local_starts_at, 'j F Y')} "
+        "is now in your account. Links in earlier emails now ask you to sign in.",
+    )
+    return redirect(reverse("appointments:mine") + "#found")
+
+
+@require_POST
+@login_required
+def dismiss_found_booking(request: HttpRequest, reference: str) -> HttpResponse:
+    """The patient says a found guest booking is not theirs; 404 unless it is offered to them."""
+    try:
+        appointment = dismiss_booking(request.user, reference)
+    except ClaimRefused:
+        raise Http404("No such booking.") from None
+    messages.success(
+        request,
+        f"We will not offer booking {appointment.reference} to your account again. "
+        "If you think someone booked with your email by mistake, please contact the clinic.",
+    )
+    return redirect(reverse("appointments:mine") + "#found")

@@ -10,6 +10,7 @@ from .appointments import (
     Appointment,
     AppointmentEvent,
     AppointmentQuerySet,
+    DismissedClaim,
     new_reference,
     normalize_reference,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "AppointmentEvent",
     "AppointmentQuerySet",
     "ClinicClosure",
+    "DismissedClaim",
     "MedicationLine",
     "Notification",
     "Prescription",

@@ -6,6 +6,7 @@ from django.http import HttpRequest
 
 from portal.ratelimit import client_ip
 
+from ..access import reader_account
 from ..models import Prescription, PrescriptionAccessLog
 
 
@@ -14,14 +15,18 @@ def log_access(
 ) -> PrescriptionAccessLog:
     """Record who opened or downloaded the prescription: health records need an audit trail.
 
-    A signed-in reader is recorded by account; a guest by the email the appointment was booked
-    with (the one their session proved).
+    The log names an account only when that signed-in account read through its own rights
+    (:func:`booking.access.reader_account`). A read through a guest grant is recorded as a guest
+    with the email the booking was made with (the one the session proved), even if the browser
+    is also signed in to another account: a guest session's reads are never attributed to an
+    account.
     """
-    user = request.user if request.user.is_authenticated else None
+    appointment = prescription.appointment
+    user = reader_account(request.user, appointment)
     return PrescriptionAccessLog.objects.create(
         prescription=prescription,
         user=user,
-        guest_email="" if user is not None else prescription.appointment.email,
+        guest_email="" if user is not None else appointment.email,
         action=action,
         detail=detail[:200],
         ip_address=client_ip(request),

@@ -159,6 +159,8 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
+# The login form normalises the typed address like every stored one (see portal/emails.py).
+ACCOUNT_FORMS = {"login": "portal.forms.LoginForm"}
 # False switches allauth's rate limits off (the test settings do).
 ACCOUNT_RATE_LIMITS: dict[str, str] | Literal[False] = {"login_failed": "10/m/ip,5/5m/key"}
 # Behind a reverse proxy, how many proxies append to X-Forwarded-For: rate limits (allauth's and

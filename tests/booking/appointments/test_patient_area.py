@@ -159,8 +159,11 @@ def test_guest_bookings_join_the_account_once_the_email_is_verified(client, doct
     EmailAddress.objects.filter(user=patient).update(verified=True)
     client.login(email=patient.email, password=PASSWORD)
     page = client.get(reverse("appointments:mine")).content.decode()
-    assert earlier.reference in page
+    assert earlier.reference in page  # offered, joining only once the patient confirms it
     assert stranger.reference not in page
+    client.post(reverse("appointments:claim", args=[earlier.reference]))
+    earlier.refresh_from_db()
+    assert earlier.patient == patient
 
 
 def test_online_link_shown_only_shortly_before_the_start(signed_in, mine, doctor_user, settings):
@@ -182,4 +185,7 @@ def test_guest_link_stops_once_the_booking_joins_an_account(client, doctor, pati
     guest = make_appointment(doctor, slot=far_slots[0], email=patient.email)
     path = guest_link_path(guest)
     Appointment.objects.filter(pk=guest.pk).update(patient=patient)
-    assert client.get(path).status_code == 404
+    detail = reverse("appointments:detail", args=[guest.reference])
+    response = client.get(path)  # leads to sign-in, never straight to the appointment
+    assert response.status_code == 302 and response.url.startswith(reverse("account_login"))
+    assert client.get(detail).status_code == 404

@@ -57,7 +57,8 @@ class BookingForm(forms.Form):
     def __init__(self, *args, offers_online: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         if not offers_online:
-            self.fields["mode"].choices = [(Appointment.Mode.IN_PERSON, Appointment.Mode.IN_PERSON.label)]
+            in_person = [(Appointment.Mode.IN_PERSON, Appointment.Mode.IN_PERSON.label)]
+            self.fields["mode"].choices = in_person  # type: ignore[attr-defined]  # a ChoiceField
 
     def clean_slot(self) -> datetime:
         raw = self.cleaned_data["slot"]

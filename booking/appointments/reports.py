@@ -62,7 +62,7 @@ class ReportForm(forms.Form):
         return cls({"from": query.get("from") or first.isoformat(), "to": query.get("to") or last.isoformat()})
 
     def clean(self) -> dict:
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("from"), data.get("to")
         for value in (start, end):
             if value and not EARLIEST_REPORT_DATE <= value <= LATEST_REPORT_DATE:
@@ -87,8 +87,8 @@ class ReportForm(forms.Form):
     @property
     def errors_list(self) -> list[str]:
         """Every problem as one flat list of sentences, for messages above the report."""
-        errors = list(self.non_field_errors())
-        return errors + [error for name in ("from", "to") for error in self.errors.get(name, [])]
+        errors = [str(error) for error in self.non_field_errors()]
+        return errors + [str(error) for name in ("from", "to") for error in self.errors.get(name, [])]
 
     @property
     def query(self) -> str:

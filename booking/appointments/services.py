@@ -17,6 +17,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -146,7 +147,7 @@ class Actor:
     """Who asks for a change. ``role`` is patient, guest, doctor, staff or system."""
 
     role: str
-    user: object | None = None
+    user: Any = None  # the account acting (None for guests and the system)
 
     PATIENT = "patient"
     GUEST = "guest"
@@ -237,7 +238,7 @@ def record_event(
     """Add one line to the appointment's timeline; a change without a status move keeps its status."""
     event = AppointmentEvent.objects.create(
         appointment=appointment,
-        actor=actor.user if actor.user is not None and getattr(actor.user, "is_authenticated", False) else None,
+        actor=actor.user if getattr(actor.user, "is_authenticated", False) else None,
         actor_role=actor.role,
         from_status=appointment.status if from_status is None else from_status,
         to_status=to_status or appointment.status,
@@ -345,7 +346,7 @@ def transition(
     check_owner(locked, actor.role, actor.user)
     _check_timing(locked, target, actor, now)
     remark = remark.strip()
-    if not remark and actor.role in REMARK_REQUIRED.get((source, target), ()):
+    if not remark and actor.role in REMARK_REQUIRED.get((Status(source), Status(target)), ()):
         raise TransitionRefused("Please add a remark for the patient explaining why.")
 
     locked.set_status(target, hold_until=hold_until)
@@ -355,7 +356,7 @@ def transition(
     locked.save()
     record_event(locked, actor, from_status=source, to_status=target, remark=remark, now=now)
     if target in NOTIFY_ON:
-        queue_notification(locked, NOTIFY_ON[target], remark=remark)
+        queue_notification(locked, NOTIFY_ON[Status(target)], remark=remark)
     appointment.refresh_from_db()
     return appointment
 

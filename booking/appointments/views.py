@@ -167,7 +167,7 @@ def appointment_detail(request: HttpRequest, reference: str) -> HttpResponse:
         request, reference, Appointment.objects.select_related("doctor", "doctor__photo")
     )
     actor = _patient_actor(request, appointment)
-    if actor is None and request.user.is_doctor:
+    if actor is None and getattr(request.user, "is_doctor", False):
         # The appointment's doctor works from the dashboard's version of this page.
         return redirect("doctor:appointment", reference=appointment.reference)
     context = {

@@ -19,6 +19,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -53,7 +54,7 @@ PENDING_LIMIT = 20
 SEARCH_PAGE_SIZE = 20
 REPORT_PAGE_SIZE = 50
 
-DoctorView = Callable[..., HttpResponse]
+DoctorView = Callable[..., HttpResponseBase]
 
 
 # --- Access ---------------------------------------------------------------------------------
@@ -67,7 +68,7 @@ def doctor_required(view: DoctorView) -> DoctorView:
     """
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         doctor = linked_doctor_page(request.user)
@@ -121,8 +122,8 @@ def make_action(source: str, target: str, actor: Actor) -> Action:
     """The button for moving an appointment in status ``source`` to ``target``."""
     return Action(
         target=target,
-        label=ACTION_LABELS.get(target, Status(target).label),
-        needs_remark=actor.role in REMARK_REQUIRED.get((source, target), ()),
+        label=ACTION_LABELS.get(Status(target), str(Status(target).label)),
+        needs_remark=actor.role in REMARK_REQUIRED.get((Status(source), Status(target)), ()),
         destructive=target in (Status.DECLINED, Status.CANCELLED, Status.NO_SHOW),
     )
 
@@ -448,7 +449,7 @@ def report(request: HttpRequest, doctor: DoctorPage) -> HttpResponse:
 @never_cache
 @require_GET
 @doctor_required
-def report_csv(request: HttpRequest, doctor: DoctorPage) -> HttpResponse:
+def report_csv(request: HttpRequest, doctor: DoctorPage) -> HttpResponseBase:
     """The report's appointments as CSV (local date and time); bad dates go back to the report."""
     form = ReportForm.from_query(request.GET)
     if not form.is_valid():

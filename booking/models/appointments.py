@@ -37,7 +37,7 @@ def new_reference() -> str:
 def normalize_reference(value: str) -> str:
     """Accept references typed in lower case, with spaces, or with O/I/L for 0/1/1."""
     cleaned = "".join(ch for ch in value.upper() if ch.isalnum())
-    cleaned = cleaned.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    cleaned = cleaned.translate(str.maketrans("OIL", "011"))
     if len(cleaned) != REFERENCE_LENGTH:
         return value.strip().upper()
     return f"{cleaned[:5]}-{cleaned[5:]}"

@@ -43,9 +43,9 @@ class WorkingHours(Orderable):
     """One interval of a doctor's week, in the clinic's local time. A day may have several."""
 
     doctor = ParentalKey("home.DoctorPage", on_delete=models.CASCADE, related_name="working_hours")
-    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
-    starts = models.TimeField("from")
-    ends = models.TimeField("until")
+    weekday: models.PositiveSmallIntegerField[int, int] = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    starts: models.TimeField[time, time] = models.TimeField("from")
+    ends: models.TimeField[time, time] = models.TimeField("until")
 
     panels = [FieldRowPanel([FieldPanel("weekday"), FieldPanel("starts"), FieldPanel("ends")])]
 
@@ -66,11 +66,15 @@ class TimeOff(Orderable):
     """A period the doctor does not see patients: whole days, or a time range when times are given."""
 
     doctor = ParentalKey("home.DoctorPage", on_delete=models.CASCADE, related_name="time_off")
-    start_date = models.DateField()
-    start_time = models.TimeField(null=True, blank=True, help_text="Leave empty for the whole day.")
-    end_date = models.DateField()
-    end_time = models.TimeField(null=True, blank=True, help_text="Leave empty for the whole day.")
-    reason = models.CharField(max_length=120, blank=True)
+    start_date: models.DateField[date, date] = models.DateField()
+    start_time: models.TimeField[time | None, time | None] = models.TimeField(
+        null=True, blank=True, help_text="Leave empty for the whole day."
+    )
+    end_date: models.DateField[date, date] = models.DateField()
+    end_time: models.TimeField[time | None, time | None] = models.TimeField(
+        null=True, blank=True, help_text="Leave empty for the whole day."
+    )
+    reason: models.CharField[str, str] = models.CharField(max_length=120, blank=True)
 
     panels = [
         FieldRowPanel([FieldPanel("start_date"), FieldPanel("start_time")]),

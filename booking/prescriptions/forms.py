@@ -116,7 +116,7 @@ class _LineFormSet(forms.BaseFormSet):
         rows = []
         for form in self.forms:
             values = {name: form.cleaned_data.get(name, "") for name in form.fields if name != "DELETE"}
-            if self._should_delete_form(form) or not any(values.values()):
+            if (self.can_delete and form.cleaned_data.get("DELETE")) or not any(values.values()):
                 continue
             rows.append(values)
         return rows

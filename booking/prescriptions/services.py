@@ -70,6 +70,7 @@ def _locked_for_writing(appointment: Appointment, user) -> tuple[Appointment, Pr
         except IntegrityError:
             pass
         prescription = _lock_prescription(locked)
+    assert prescription is not None  # created above, or by the request that won the race
     return locked, prescription
 
 
@@ -106,7 +107,7 @@ def _clean_lines(model, rows: list[dict], names: tuple[str, ...], required: str)
     The forms check the same things first; this keeps the service safe to call from anywhere
     (SQLite, for one, does not enforce column lengths).
     """
-    lines = []
+    lines: list = []
     for index, row in enumerate(rows):
         values = {name: str(row.get(name) or "").strip() for name in names}
         if not any(values.values()):
@@ -151,7 +152,7 @@ def save_prescription(
     """
     _locked, prescription = _locked_for_writing(appointment, actor_user)  # who and when first
     advice = (advice or "").strip()
-    advice_limit = Prescription._meta.get_field("advice").max_length
+    advice_limit = Prescription._meta.get_field("advice").max_length or 4000
     if len(advice) > advice_limit:
         raise InvalidPrescription(f"Advice can be at most {advice_limit} characters.")
     if follow_up_on is not None and not isinstance(follow_up_on, date):

@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.core.exceptions import SuspiciousFileOperation
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -200,7 +201,7 @@ def prescription_pdf(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @never_cache
-def prescription_attachment(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+def prescription_attachment(request: HttpRequest, reference: str, pk: int) -> HttpResponseBase:
     """Download one attachment of this prescription, if it is part of what the reader may see.
 
     The attachment is looked up *within* this prescription, so another prescription's id is a

@@ -12,13 +12,14 @@ from ..models import Appointment, clinic_zone
 
 
 class MoveForm(forms.Form):
-    doctor = forms.ModelChoiceField(queryset=None, label="Doctor")
+    doctor = forms.ModelChoiceField(queryset=DoctorPage.objects.none(), label="Doctor")
     day = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     start = forms.TimeField(label="Start (clinic time)", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["doctor"].queryset = DoctorPage.objects.live().order_by("title")
+        # Set per form, not at import: the list of live doctors changes while the process runs.
+        self.fields["doctor"].queryset = DoctorPage.objects.live().order_by("title")  # type: ignore[attr-defined]
 
     def starts_at(self) -> datetime:
         return datetime.combine(self.cleaned_data["day"], self.cleaned_data["start"], tzinfo=clinic_zone())
@@ -36,4 +37,5 @@ class StatusForm(forms.Form):
     def __init__(self, *args, targets: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         # No preselected status: one stray click must not confirm or cancel anything.
-        self.fields["target"].choices = [("", "Choose…")] + [(t, Appointment.Status(t).label) for t in targets]
+        choices = [("", "Choose…")] + [(t, Appointment.Status(t).label) for t in targets]
+        self.fields["target"].choices = choices  # type: ignore[attr-defined]  # a ChoiceField

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.generic import TemplateView
@@ -37,7 +38,7 @@ class AppointmentReportView(WagtailAdminTemplateMixin, TemplateView):
     def get_breadcrumbs_items(self):
         return [*self.breadcrumbs_items, {"url": "", "label": self.page_title}]
 
-    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponseBase:  # type: ignore[override]  # or a CSV stream
         form = ReportForm.from_query(request.GET)
         if form.is_valid() and request.GET.get("format") == "csv":
             return self.csv_response(form)
@@ -117,18 +118,21 @@ class ManageAppointmentView(WagtailAdminTemplateMixin, TemplateView):
                     return redirect(request.path)
             return self.render_to_response(self.get_context_data(move_form=form), status=400)
         if action == "status":
-            form = StatusForm(request.POST, targets=allowed_targets(self.appointment, self.actor))
-            if form.is_valid():
+            status_form = StatusForm(request.POST, targets=allowed_targets(self.appointment, self.actor))
+            if status_form.is_valid():
                 try:
                     transition(
-                        self.appointment, form.cleaned_data["target"], self.actor, remark=form.cleaned_data["remark"]
+                        self.appointment,
+                        status_form.cleaned_data["target"],
+                        self.actor,
+                        remark=status_form.cleaned_data["remark"],
                     )
                 except BookingError as exc:
-                    form.add_error(None, exc.message)
+                    status_form.add_error(None, exc.message)
                 else:
                     messages.success(request, f"Appointment {self.appointment.reference} updated.")
                     return redirect(request.path)
-            return self.render_to_response(self.get_context_data(status_form=form), status=400)
+            return self.render_to_response(self.get_context_data(status_form=status_form), status=400)
         messages.error(request, "Unknown action.")
         return redirect(request.path)
 

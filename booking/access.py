@@ -9,6 +9,10 @@
   ``booking.appointments.services``; this module only answers "is it yours".
 * Who may **read or write a prescription** (:func:`prescription_audience`,
   :func:`check_may_prescribe`).
+
+The getters here also write the audit trail (``booking.audit``): every look at an appointment,
+and every refused look at one that exists, is one row. A 404 for a reference that does not exist
+is not recorded: there is nothing to protect, and guesses are the rate limits' business.
 """
 
 from __future__ import annotations
@@ -23,8 +27,9 @@ from django.http import Http404, HttpRequest
 
 from home.models import DoctorPage
 
+from .audit.services import record_audit
 from .errors import NotPrescribable, NotPrescribingDoctor, TransitionRefused
-from .models import Appointment, normalize_reference
+from .models import Appointment, AuditEvent, normalize_reference
 
 SESSION_KEY = "appointment_access"
 
@@ -88,15 +93,83 @@ def can_view(user: Any, appointment: Appointment, session_refs: list[str] | tupl
     return appointment.patient_id == user.pk or is_appointments_doctor(user, appointment)
 
 
-def get_appointment_for_request(request: HttpRequest, reference: str, queryset: Any = None) -> Appointment:
-    """Return the appointment if this request may see it, else raise Http404."""
+def record_appointment_audit(
+    request: HttpRequest,
+    appointment: Appointment,
+    action: str,
+    *,
+    outcome: str = AuditEvent.Outcome.ALLOWED,
+    object_type: str = AuditEvent.ObjectType.APPOINTMENT,
+    detail: str = "",
+) -> None:
+    """One audit row about ``appointment`` for this request; a guest is named by the booking's email."""
+    guest_email = appointment.email if outcome == AuditEvent.Outcome.ALLOWED else ""
+    record_audit(
+        action,
+        object_type,
+        appointment.reference,
+        request=request,
+        outcome=outcome,
+        detail=detail,
+        guest_email=guest_email,
+    )
+
+
+def get_appointment_for_request(
+    request: HttpRequest,
+    reference: str,
+    queryset: Any = None,
+    *,
+    action: str = AuditEvent.Action.VIEW,
+    object_type: str = AuditEvent.ObjectType.APPOINTMENT,
+    record_allowed: bool = True,
+    detail: str = "",
+) -> Appointment:
+    """Return the appointment if this request may see it, else raise Http404.
+
+    Records ``action`` on ``object_type`` in the audit trail: always when refused (for a
+    reference that exists), and when allowed unless ``record_allowed`` is False because the
+    caller records what it then does (a change, a prescription read), so a request writes one row.
+    """
     queryset = queryset if queryset is not None else Appointment.objects.select_related("doctor")
     try:
         appointment = queryset.get(reference=normalize_reference(reference))
     except Appointment.DoesNotExist:
         raise Http404("No such appointment.") from None
     if not can_view(request.user, appointment, session_references(request)):
+        record_appointment_audit(
+            request, appointment, action, object_type=object_type, outcome=AuditEvent.Outcome.REFUSED, detail=detail
+        )
         raise Http404("No such appointment.")
+    if record_allowed:
+        record_appointment_audit(request, appointment, action, object_type=object_type, detail=detail)
+    return appointment
+
+
+def get_doctors_appointment(
+    request: HttpRequest,
+    doctor: DoctorPage,
+    reference: str,
+    *related: str,
+    action: str = AuditEvent.Action.VIEW,
+    record_allowed: bool = True,
+) -> Appointment:
+    """The doctor's own appointment with this reference, else Http404 (a colleague's one too).
+
+    Recorded like :func:`get_appointment_for_request`: a colleague's reference is a refused look.
+    """
+    queryset = Appointment.objects.select_related(*related) if related else Appointment.objects.all()
+    try:
+        appointment = queryset.get(reference=normalize_reference(reference))
+    except Appointment.DoesNotExist:
+        raise Http404("No such appointment.") from None
+    if appointment.doctor_id != doctor.pk:
+        record_appointment_audit(
+            request, appointment, action, outcome=AuditEvent.Outcome.REFUSED, detail="doctor's dashboard"
+        )
+        raise Http404("No such appointment.")
+    if record_allowed:
+        record_appointment_audit(request, appointment, action, detail="doctor's dashboard")
     return appointment
 
 

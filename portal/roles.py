@@ -2,7 +2,8 @@
 
 Patients get no permissions at all: they never reach the Wagtail admin. Staff get admin access,
 page editing under the site root, images, settings and the booking records. Doctors get no admin
-access here; they work from their own dashboard at /doctor/.
+access here; they work from their own dashboard at /doctor/. "Auditors" is not a role but a group
+an administrator puts people in to read and export the whole audit trail.
 """
 
 from django.contrib.auth.models import Group, Permission
@@ -10,6 +11,9 @@ from django.contrib.auth.models import Group, Permission
 PATIENTS = "Patients"
 DOCTORS = "Doctors"
 STAFF = "Clinic staff"
+# Not a role: staff (or an outside auditor) added to it by an administrator may search and
+# export the whole audit trail. Clinic staff see only its prescription rows.
+AUDITORS = "Auditors"
 
 STAFF_PERMISSIONS = [
     ("wagtailadmin", "access_admin"),
@@ -25,6 +29,11 @@ STAFF_PERMISSIONS = [
     ("booking", "view_notification"),
     ("booking", "view_prescription"),
     ("booking", "view_prescriptionaccesslog"),
+]
+
+AUDITOR_PERMISSIONS = [
+    ("wagtailadmin", "access_admin"),
+    ("booking", "view_auditevent"),
 ]
 
 
@@ -49,6 +58,8 @@ def ensure_role_groups(**kwargs) -> None:
     Group.objects.get_or_create(name=DOCTORS)
     staff, _ = Group.objects.get_or_create(name=STAFF)
     staff.permissions.add(*_permissions(STAFF_PERMISSIONS))
+    auditors, _ = Group.objects.get_or_create(name=AUDITORS)
+    auditors.permissions.add(*_permissions(AUDITOR_PERMISSIONS))
 
     root = Page.get_first_root_node()
     if root is None:

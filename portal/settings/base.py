@@ -259,20 +259,23 @@ CLINIC_CURRENCY_SYMBOL = env("CLINIC_CURRENCY_SYMBOL", "£")
 # --- Browser security headers ---------------------------------------------------------------
 # Content-Security-Policy (django-csp 4, see portal/headers.py). Public pages run only the
 # portal's own files and inline code carrying this response's nonce (``request.csp_nonce``).
-# Stripe's Payment Element (payments, later) needs js.stripe.com for its script and frames and
-# api.stripe.com for its requests; they are listed now so that adding it changes no policy.
+# Stripe's Payment Element (payments, later) needs js.stripe.com (and its *.js.stripe.com hosts)
+# for its script and frames, hooks.stripe.com for 3-D Secure frames and api.stripe.com for its
+# requests, as Stripe's security guide lists them; they are allowed now so that adding the payment
+# step changes no policy.
 # Online consultations open the meeting link in a new tab, never in a frame, so no meeting host
 # appears here.
 STRIPE_JS = "https://js.stripe.com"
+STRIPE_JS_HOSTS = [STRIPE_JS, "https://*.js.stripe.com"]
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [CSP_SELF],
-        "script-src": [CSP_SELF, CSP_NONCE, STRIPE_JS],
+        "script-src": [CSP_SELF, CSP_NONCE, *STRIPE_JS_HOSTS],
         "style-src": [CSP_SELF, CSP_NONCE],
         "img-src": [CSP_SELF, "data:"],
         "font-src": [CSP_SELF],
         "connect-src": [CSP_SELF, "https://api.stripe.com"],
-        "frame-src": [STRIPE_JS, "https://hooks.stripe.com"],
+        "frame-src": [*STRIPE_JS_HOSTS, "https://hooks.stripe.com"],
         "object-src": [CSP_NONE],
         "base-uri": [CSP_SELF],
         "form-action": [CSP_SELF],
@@ -289,7 +292,7 @@ CONTENT_SECURITY_POLICY_ADMIN = {
         **CONTENT_SECURITY_POLICY["DIRECTIVES"],
         "style-src": [CSP_SELF, CSP_UNSAFE_INLINE],
         "img-src": [CSP_SELF, "data:", "blob:"],
-        "frame-src": [CSP_SELF, STRIPE_JS, "https://hooks.stripe.com"],
+        "frame-src": [CSP_SELF, *STRIPE_JS_HOSTS, "https://hooks.stripe.com"],
         "frame-ancestors": [CSP_SELF],
     },
 }

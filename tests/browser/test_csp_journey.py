@@ -157,6 +157,13 @@ def test_wagtail_admin_works_under_its_policy(live_server, page, confirmed, viol
     settle(page)
     assert not violations, "\n".join(violations)
 
+    # The live preview frames the page as the public will see it (the admin may frame itself).
+    page.keyboard.press("Escape")
+    page.locator("[data-side-panel-toggle='preview']").click()
+    page.frame_locator("#w-preview-iframe").locator("h1").first.wait_for(state="attached")
+    settle(page)
+    assert not violations, "\n".join(violations)
+
     # The public page seen by signed-in staff carries Wagtail's user bar.
     visit(page, base + doctor.url, violations)
     page.locator("wagtail-userbar").first.wait_for(state="attached")

@@ -55,7 +55,7 @@ def test_public_pages_have_a_strict_policy_with_a_fresh_nonce(client, site_tree,
     assert "'unsafe-inline'" not in directives["style-src"]
     assert directives["object-src"] == ["'none'"]
     assert directives["frame-ancestors"] == ["'none'"]
-    assert directives["frame-src"] == ["https://js.stripe.com", "https://hooks.stripe.com"]
+    assert directives["frame-src"] == ["https://js.stripe.com", "https://*.js.stripe.com", "https://hooks.stripe.com"]
     assert directives["connect-src"] == ["'self'", "https://api.stripe.com"]
     assert nonce_of(first) != nonce_of(second)
     assert_inline_code_carries_nonce(first)

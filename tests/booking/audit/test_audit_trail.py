@@ -364,3 +364,11 @@ def test_prune_deletes_only_rows_past_retention(settings):
     assert not AuditEvent.objects.filter(pk=old.pk).exists()
     with pytest.raises(Exception, match="at least one day"):
         call_command("prune_audit", "--days", "0")
+
+
+def test_deleting_an_account_keeps_who_it_was(client, appointment, other_patient):
+    login(client, other_patient)
+    client.get(reverse("appointments:detail", args=[appointment.reference]))
+    other_patient.delete()
+    (row,) = rows(outcome=REFUSED)
+    assert row.actor is None and row.actor_email == "bob@example.com"

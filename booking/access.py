@@ -16,6 +16,10 @@
   ``booking.appointments.services``; this module only answers "is it yours".
 * Who may **read or write a prescription** (:func:`prescription_audience`,
   :func:`check_may_prescribe`).
+
+The getters here also write the audit trail (``booking.audit``): every look at an appointment,
+and every refused look at one that exists, is one row. A 404 for a reference that does not exist
+is not recorded: there is nothing to protect, and guesses are the rate limits' business.
 """
 
 from __future__ import annotations
@@ -31,8 +35,9 @@ from django.http import Http404, HttpRequest
 from home.models import DoctorPage
 from portal.emails import comparable_email
 
+from .audit.services import record_audit
 from .errors import NotPrescribable, NotPrescribingDoctor, TransitionRefused
-from .models import Appointment, normalize_reference
+from .models import Appointment, AuditEvent, normalize_reference
 
 SESSION_KEY = "appointment_access"
 
@@ -112,15 +117,98 @@ def can_view(user: Any, appointment: Appointment, session_refs: list[str] | tupl
     return appointment.patient_id == user.pk or is_appointments_doctor(user, appointment)
 
 
-def get_appointment_for_request(request: HttpRequest, reference: str, queryset: Any = None) -> Appointment:
-    """Return the appointment if this request may see it, else raise Http404."""
+def record_appointment_audit(
+    request: HttpRequest,
+    appointment: Appointment,
+    action: str,
+    *,
+    outcome: str = AuditEvent.Outcome.ALLOWED,
+    object_type: str = AuditEvent.ObjectType.APPOINTMENT,
+    detail: str = "",
+) -> None:
+    """One audit row about ``appointment`` for this request; a guest is named by the booking's email.
+
+    An allowed read names an account only when that account's *own* rights opened it (the
+    patient, the doctor, staff with the permission): a read through a guest grant is a guest's
+    read even in a browser also signed in to some account, so the trail never attributes what a
+    guest session did to an account. A refused attempt names whoever was signed in.
+    """
+    allowed = outcome == AuditEvent.Outcome.ALLOWED
+    user = request.user
+    if allowed and user.is_authenticated:
+        if object_type == AuditEvent.ObjectType.APPOINTMENT:
+            own_rights = can_view(user, appointment)
+        else:
+            own_rights = reader_account(user, appointment) is not None
+        if not own_rights:
+            user = AnonymousUser()
+    record_audit(
+        action,
+        object_type,
+        appointment.reference,
+        request=request,
+        user=user,
+        outcome=outcome,
+        detail=detail,
+        guest_email=appointment.email if allowed else "",
+    )
+
+
+def get_appointment_for_request(
+    request: HttpRequest,
+    reference: str,
+    queryset: Any = None,
+    *,
+    action: str = AuditEvent.Action.VIEW,
+    object_type: str = AuditEvent.ObjectType.APPOINTMENT,
+    record_allowed: bool = True,
+    detail: str = "",
+) -> Appointment:
+    """Return the appointment if this request may see it, else raise Http404.
+
+    Records ``action`` on ``object_type`` in the audit trail: always when refused (for a
+    reference that exists), and when allowed unless ``record_allowed`` is False because the
+    caller records what it then does (a change, a prescription read), so a request writes one row.
+    """
     queryset = queryset if queryset is not None else Appointment.objects.select_related("doctor")
     try:
         appointment = queryset.get(reference=normalize_reference(reference))
     except Appointment.DoesNotExist:
         raise Http404("No such appointment.") from None
     if not can_view(request.user, appointment, session_references(request)):
+        record_appointment_audit(
+            request, appointment, action, object_type=object_type, outcome=AuditEvent.Outcome.REFUSED, detail=detail
+        )
         raise Http404("No such appointment.")
+    if record_allowed:
+        record_appointment_audit(request, appointment, action, object_type=object_type, detail=detail)
+    return appointment
+
+
+def get_doctors_appointment(
+    request: HttpRequest,
+    doctor: DoctorPage,
+    reference: str,
+    *related: str,
+    action: str = AuditEvent.Action.VIEW,
+    record_allowed: bool = True,
+) -> Appointment:
+    """The doctor's own appointment with this reference, else Http404 (a colleague's one too).
+
+    Recorded like :func:`get_appointment_for_request`: a colleague's reference is a refused look.
+    """
+    queryset = Appointment.objects.select_related(*related) if related else Appointment.objects.all()
+    try:
+        appointment = queryset.get(reference=normalize_reference(reference))
+    except Appointment.DoesNotExist:
+        raise Http404("No such appointment.") from None
+    if appointment.doctor_id != doctor.pk:
+        record_appointment_audit(
+            request, appointment, action, outcome=AuditEvent.Outcome.REFUSED, detail="doctor's dashboard"
+        )
+        raise Http404("No such appointment.")
+    if record_allowed:
+        record_appointment_audit(request, appointment, action, detail="doctor's dashboard")
     return appointment
 
 

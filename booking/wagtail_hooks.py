@@ -2,6 +2,12 @@
 
 Lists use wagtail-modeladmin. Appointments are never created or edited by a bare model form:
 the "Manage" view changes status or moves them through ``booking.appointments.services``.
+
+The audit trail (``booking.models.audit``) has two lists: the whole trail, searchable and
+exportable as CSV, for holders of ``booking.view_auditevent`` (the "Auditors" group), and its
+prescription rows as the "Prescription access log" (``booking.view_prescriptionaccesslog``, held
+by clinic staff). Looking at an appointment's details here, exporting, and opening or changing
+an account in Wagtail's Users area are themselves written to the trail.
 """
 
 from django.urls import path, reverse
@@ -11,9 +17,12 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
+from wagtail_modeladmin.views import IndexView, InspectView
 
+from .appointments.reports import csv_safe
 from .appointments.selectors import affected_by_closure
-from .models import Appointment, ClinicClosure, Notification, PrescriptionAccessLog, clinic_zone
+from .audit.services import record_audit
+from .models import Appointment, AuditEvent, ClinicClosure, Notification, PrescriptionAccessLog, clinic_zone
 from .staff.views import AppointmentReportView, ClosureAppointmentsView, ManageAppointmentView
 
 
@@ -47,8 +56,23 @@ class ReadOnlyPermissionHelper(PermissionHelper):
         return False
 
 
+class AuditedInspectView(InspectView):
+    """The appointment's details (the patient's name, contacts, reason): each look is recorded."""
+
+    def get(self, request, *args, **kwargs):
+        record_audit(
+            AuditEvent.Action.VIEW,
+            AuditEvent.ObjectType.APPOINTMENT,
+            self.instance.reference,
+            request=request,
+            detail="admin details",
+        )
+        return super().get(request, *args, **kwargs)
+
+
 class AppointmentAdmin(ModelAdmin):
     model = Appointment
+    inspect_view_class = AuditedInspectView
     menu_label = "Appointments"
     menu_icon = "date"
     list_display = ("reference", "local_start", "doctor", "full_name", "status", "mode", "manage")
@@ -108,19 +132,54 @@ class NotificationAdmin(ModelAdmin):
         return super().get_queryset(request).select_related("appointment")
 
 
+AUDIT_LIST_DISPLAY = ("at", "actor_email", "actor_role", "guest_email", "action", "object_type", "object_ref")
+
+
+class AuditIndexView(IndexView):
+    """The trail's list; its CSV export is formula-safe and is itself recorded."""
+
+    def as_spreadsheet(self, queryset, spreadsheet_format):
+        record_audit(
+            AuditEvent.Action.EXPORT,
+            AuditEvent.ObjectType.AUDIT,
+            "audit trail",
+            request=self.request,
+            detail=f"{spreadsheet_format}: {self.request.GET.urlencode()}",
+        )
+        return super().as_spreadsheet(queryset, spreadsheet_format)
+
+    def write_csv_row(self, writer, row_dict):
+        # References and details can come from what a visitor typed into a URL.
+        return super().write_csv_row(writer, {key: csv_safe(value) for key, value in row_dict.items()})
+
+
+class AuditEventAdmin(ModelAdmin):
+    """Who viewed or changed health data, and who was refused. Read-only; CSV export."""
+
+    model = AuditEvent
+    menu_label = "Audit trail"
+    menu_icon = "history"
+    list_display = (*AUDIT_LIST_DISPLAY, "outcome", "ip_address", "detail")
+    list_filter = ("outcome", "action", "object_type", "actor_role", "at")
+    search_fields = ("object_ref", "actor_email", "guest_email", "ip_address", "session", "detail")
+    list_export = (*AUDIT_LIST_DISPLAY, "outcome", "ip_address", "session", "detail")
+    export_filename = "audit-trail"
+    list_per_page = 100
+    index_view_class = AuditIndexView
+    permission_helper_class = ReadOnlyPermissionHelper
+
+
 class PrescriptionAccessLogAdmin(ModelAdmin):
-    """Who viewed or downloaded which prescription, and when. Read-only."""
+    """Who viewed or downloaded which prescription or attachment, and when: the trail's prescription rows."""
 
     model = PrescriptionAccessLog
     menu_label = "Prescription access log"
     menu_icon = "view"
-    list_display = ("at", "action", "prescription", "user", "guest_email", "ip_address", "detail")
-    list_filter = ("action", "at")
-    search_fields = ("prescription__appointment__reference", "user__email", "guest_email")
+    list_display = (*AUDIT_LIST_DISPLAY, "outcome", "ip_address", "detail")
+    list_filter = ("outcome", "action", "object_type", "at")
+    search_fields = ("object_ref", "actor_email", "guest_email")
+    list_per_page = 100
     permission_helper_class = ReadOnlyPermissionHelper
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("prescription__appointment", "user")
 
 
 class ClinicClosureAdmin(ModelAdmin):
@@ -153,7 +212,7 @@ class BookingGroup(ModelAdminGroup):
     menu_label = "Bookings"
     menu_icon = "date"
     menu_order = 200
-    items = (AppointmentAdmin, ClinicClosureAdmin, NotificationAdmin, PrescriptionAccessLogAdmin)
+    items = (AppointmentAdmin, ClinicClosureAdmin, NotificationAdmin, PrescriptionAccessLogAdmin, AuditEventAdmin)
 
     def get_submenu_items(self):
         items = super().get_submenu_items()
@@ -187,3 +246,35 @@ def register_booking_admin_urls():
             name="booking_admin_closure_appointments",
         ),
     ]
+
+
+# --- Accounts in Wagtail's Users area: opening and changing one is recorded ------------------
+
+
+def _account_type(user) -> str:
+    return AuditEvent.ObjectType.PATIENT if getattr(user, "is_patient", False) else AuditEvent.ObjectType.ACCOUNT
+
+
+@hooks.register("before_edit_user")
+def audit_account_viewed(request, user):
+    if request.method == "GET":
+        record_audit(AuditEvent.Action.VIEW, _account_type(user), f"user {user.pk}", request=request)
+
+
+@hooks.register("after_edit_user")
+def audit_account_changed(request, user):
+    record_audit(AuditEvent.Action.CHANGE, _account_type(user), f"user {user.pk}", request=request, detail="edited")
+
+
+@hooks.register("after_create_user")
+def audit_account_created(request, user):
+    record_audit(AuditEvent.Action.CHANGE, _account_type(user), f"user {user.pk}", request=request, detail="created")
+
+
+@hooks.register("before_delete_user")
+def audit_account_deleted(request, user):
+    # Before, not after: a deleted row has no primary key left to name it by.
+    if request.method == "POST":
+        record_audit(
+            AuditEvent.Action.CHANGE, _account_type(user), f"user {user.pk}", request=request, detail="deleted"
+        )

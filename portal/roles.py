@@ -7,7 +7,8 @@ see ``portal/user_admin.py``). Doctors get no admin access here; they work from 
 dashboard at /doctor/.
 
 A user's role group always follows ``User.role``: :func:`sync_role_groups` is the one place that
-puts accounts in and out of these groups.
+puts accounts in and out of these groups. "Auditors" is not a role but a group an
+administrator puts people in to read and export the whole audit trail.
 """
 
 from django.contrib.auth.models import Group, Permission
@@ -15,6 +16,9 @@ from django.contrib.auth.models import Group, Permission
 PATIENTS = "Patients"
 DOCTORS = "Doctors"
 STAFF = "Clinic staff"
+# Not a role: staff (or an outside auditor) added to it by an administrator may search and
+# export the whole audit trail. Clinic staff see only its prescription rows.
+AUDITORS = "Auditors"
 
 ROLE_GROUPS = {"patient": PATIENTS, "doctor": DOCTORS, "staff": STAFF}
 
@@ -41,6 +45,11 @@ STAFF_PERMISSIONS = [
     ("booking", "delete_clinicclosure"),
 ]
 
+AUDITOR_PERMISSIONS = [
+    ("wagtailadmin", "access_admin"),
+    ("booking", "view_auditevent"),
+]
+
 
 def _permissions(pairs):
     for app_label, codename in pairs:
@@ -63,6 +72,8 @@ def ensure_role_groups(**kwargs) -> None:
     Group.objects.get_or_create(name=DOCTORS)
     staff, _ = Group.objects.get_or_create(name=STAFF)
     staff.permissions.add(*_permissions(STAFF_PERMISSIONS))
+    auditors, _ = Group.objects.get_or_create(name=AUDITORS)
+    auditors.permissions.add(*_permissions(AUDITOR_PERMISSIONS))
 
     root = Page.get_first_root_node()
     if root is None:

@@ -30,10 +30,12 @@ from ..access import (
     get_appointment_for_request,
     grant_session_access,
     guest_grant_applies,
+    record_appointment_audit,
 )
+from ..audit.services import Origin
 from ..availability.selectors import slot_week
 from ..errors import BookingError, ClaimRefused
-from ..models import Appointment
+from ..models import Appointment, AuditEvent, normalize_reference
 from ..notifications.calendar import appointment_ics as build_ics
 from .claims import claim_booking, dismiss_booking, found_bookings
 from .forms import BookingForm, FindAppointmentForm
@@ -76,7 +78,11 @@ def book_with_doctor(request: HttpRequest, page_path: str) -> HttpResponse:
             patient = request.user if request.user.is_authenticated and request.user.is_patient else None
             try:
                 appointment = book_appointment(
-                    doctor_id=doctor.pk, starts_at=form.cleaned_data["slot"], details=form.details(), patient=patient
+                    doctor_id=doctor.pk,
+                    starts_at=form.cleaned_data["slot"],
+                    details=form.details(),
+                    patient=patient,
+                    origin=Origin.from_request(request),
                 )
             except BookingError as exc:
                 form.add_error("slot", exc.message)
@@ -97,7 +103,7 @@ def book_with_doctor(request: HttpRequest, page_path: str) -> HttpResponse:
 def booking_confirmed(request: HttpRequest, page_path: str, reference: str) -> HttpResponse:
     """The confirmation shown right after booking; only to whoever may see the appointment."""
     doctor = _doctor_or_404(request, page_path)
-    appointment = get_appointment_for_request(request, reference)
+    appointment = get_appointment_for_request(request, reference, detail="booking confirmation")
     if appointment.doctor_id != doctor.pk:
         raise Http404("No such appointment.")
     context = {
@@ -124,6 +130,8 @@ def find_appointment(request: HttpRequest) -> HttpResponse:
             appointment = Appointment.objects.filter(
                 reference=form.cleaned_data["reference"], email=form.cleaned_data["email"]
             ).first()
+            if appointment is None or appointment.patient_id is not None:
+                _record_refused_lookup(request, form.cleaned_data["reference"], appointment)
             if appointment is not None and appointment.patient_id is not None:
                 # Reference and email travel in every email: for an account holder's
                 # appointment they are not enough; the account's password is.
@@ -149,6 +157,23 @@ def find_appointment(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(request, "booking/appointments/find.html", {"form": form}, status=status)
 
 
+def _record_refused_lookup(request: HttpRequest, reference: str, matched: Appointment | None) -> None:
+    """A lookup that did not open an existing appointment is a refused attempt on it.
+
+    ``matched`` is the appointment that reference and email matched (an account holder's, which
+    a lookup never opens), or None: then the reference may still exist under another email.
+    """
+    appointment = matched or Appointment.objects.filter(reference=reference).first()
+    if appointment is not None:
+        record_appointment_audit(
+            request,
+            appointment,
+            AuditEvent.Action.VIEW,
+            outcome=AuditEvent.Outcome.REFUSED,
+            detail="lookup by reference and email",
+        )
+
+
 def _patient_actor(request: HttpRequest, appointment: Appointment) -> Actor | None:
     """The actor for patient-side changes, or None if this request is not the patient's side.
 
@@ -156,9 +181,10 @@ def _patient_actor(request: HttpRequest, appointment: Appointment) -> Actor | No
     dashboards, so the patient's cancel and reschedule buttons are not theirs.
     """
     user = request.user
+    origin = Origin.from_request(request)
     if user.is_authenticated:
-        return Actor(Actor.PATIENT, user) if appointment.patient_id == user.pk else None
-    return Actor(Actor.GUEST)
+        return Actor(Actor.PATIENT, user, origin=origin) if appointment.patient_id == user.pk else None
+    return Actor(Actor.GUEST, origin=origin)
 
 
 @never_cache
@@ -195,6 +221,11 @@ def guest_link(request: HttpRequest, reference: str, token: str) -> HttpResponse
     """
     appointment = appointment_from_token(reference, token)
     if appointment is None:
+        existing = Appointment.objects.filter(reference=normalize_reference(reference)).first()
+        if existing is not None:
+            record_appointment_audit(
+                request, existing, AuditEvent.Action.VIEW, outcome=AuditEvent.Outcome.REFUSED, detail="signed link"
+            )
         raise Http404("This link is invalid or has expired.")
     detail_url = reverse("appointments:detail", args=[appointment.reference])
     if guest_grant_applies(request.user, appointment):
@@ -210,7 +241,12 @@ def guest_link(request: HttpRequest, reference: str, token: str) -> HttpResponse
 @require_POST
 def cancel_appointment(request: HttpRequest, reference: str) -> HttpResponse:
     """The patient (or the guest who proved the booking) cancels, up to the cutoff."""
-    appointment = get_appointment_for_request(request, reference)
+    appointment = get_appointment_for_request(
+        request,
+        reference,
+        action=AuditEvent.Action.CHANGE,
+        record_allowed=False,  # the service records it
+    )
     actor = _patient_actor(request, appointment)
     if actor is None:
         raise Http404("No such appointment.")
@@ -226,7 +262,15 @@ def cancel_appointment(request: HttpRequest, reference: str) -> HttpResponse:
 @never_cache
 def reschedule_appointment(request: HttpRequest, reference: str) -> HttpResponse:
     """Pick another free slot of the same doctor; the move goes through the booking lock."""
-    appointment = get_appointment_for_request(request, reference)
+    # A POST is recorded by the move service (done or refused); a GET is a look.
+    posted = request.method == "POST"
+    appointment = get_appointment_for_request(
+        request,
+        reference,
+        action=AuditEvent.Action.CHANGE if posted else AuditEvent.Action.VIEW,
+        record_allowed=not posted,
+        detail="reschedule page",
+    )
     actor = _patient_actor(request, appointment)
     if actor is None:
         raise Http404("No such appointment.")
@@ -269,7 +313,9 @@ def reschedule_appointment(request: HttpRequest, reference: str) -> HttpResponse
 @never_cache
 def appointment_ics(request: HttpRequest, reference: str) -> HttpResponse:
     """The appointment as a calendar file, for whoever may see the appointment."""
-    appointment = get_appointment_for_request(request, reference)
+    appointment = get_appointment_for_request(
+        request, reference, action=AuditEvent.Action.DOWNLOAD, detail="calendar file"
+    )
     # PUBLISH: a file saved from the site is a calendar entry, not a meeting request to answer.
     response = HttpResponse(build_ics(appointment, method="PUBLISH"), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="appointment-{appointment.reference}.ics"'

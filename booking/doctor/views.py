@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -30,7 +30,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from home.models import DoctorPage
 
-from ..access import linked_doctor_page
+from ..access import get_doctors_appointment, linked_doctor_page
 from ..appointments.reports import ReportForm, appointment_report, appointment_rows, csv_download
 from ..appointments.selectors import doctor_agenda, doctor_counts, doctor_search, pending_requests
 from ..appointments.services import (
@@ -42,9 +42,10 @@ from ..appointments.services import (
     set_meeting_url,
     transition,
 )
+from ..audit.services import Origin, record_audit
 from ..availability.services import ScheduleLocked, publish_profile_and_schedule
 from ..errors import BookingError
-from ..models import Appointment, clinic_zone, normalize_reference
+from ..models import Appointment, AuditEvent, clinic_zone
 from ..models.schedules import EARLIEST_SCHEDULE_DATE, LATEST_SCHEDULE_DATE
 from .forms import DoctorProfileForm, MeetingLinkForm, SearchForm, TransitionForm, schedule_formsets
 
@@ -79,14 +80,8 @@ def doctor_required(view: DoctorView) -> DoctorView:
     return wrapper
 
 
-def own_appointment(doctor: DoctorPage, reference: str, *related: str) -> Appointment:
-    """The doctor's own appointment with this reference, or 404 (also for a colleague's)."""
-    queryset = Appointment.objects.select_related(*related) if related else Appointment.objects.all()
-    return get_object_or_404(queryset, doctor=doctor, reference=normalize_reference(reference))
-
-
 def _doctor_actor(request: HttpRequest) -> Actor:
-    return Actor(Actor.DOCTOR, request.user)
+    return Actor(Actor.DOCTOR, request.user, origin=Origin.from_request(request))
 
 
 # --- Actions offered as buttons ---------------------------------------------------------------
@@ -278,7 +273,7 @@ def _appointment_context(
 @doctor_required
 def appointment_detail(request: HttpRequest, doctor: DoctorPage, reference: str) -> HttpResponse:
     """Everything the doctor needs about one appointment, and the changes they may make now."""
-    appointment = own_appointment(doctor, reference, "patient", "prescription")
+    appointment = get_doctors_appointment(request, doctor, reference, "patient", "prescription")
     return TemplateResponse(
         request, "booking/doctor/appointment.html", _appointment_context(request, doctor, appointment)
     )
@@ -293,7 +288,13 @@ def appointment_transition(request: HttpRequest, doctor: DoctorPage, reference: 
     A refusal (wrong state, too early, missing remark, someone else acted first) becomes an
     error message and changes nothing; the service locks the row, so the check is race-free.
     """
-    appointment = own_appointment(doctor, reference)
+    appointment = get_doctors_appointment(
+        request,
+        doctor,
+        reference,
+        action=AuditEvent.Action.CHANGE,
+        record_allowed=False,  # the service records it
+    )
     back = _back_url(request, appointment)
     form = TransitionForm(request.POST)
     if not form.is_valid():
@@ -318,7 +319,9 @@ def appointment_transition(request: HttpRequest, doctor: DoctorPage, reference: 
 @doctor_required
 def meeting_link(request: HttpRequest, doctor: DoctorPage, reference: str) -> HttpResponse:
     """Set an active online consultation's link, typed in or generated (``action=generate``)."""
-    appointment = own_appointment(doctor, reference, "patient", "prescription")
+    appointment = get_doctors_appointment(
+        request, doctor, reference, "patient", "prescription", action=AuditEvent.Action.CHANGE, record_allowed=False
+    )
     back = reverse("doctor:appointment", args=[appointment.reference])
     refusal = meeting_link_refusal(appointment)
     if refusal:
@@ -458,4 +461,11 @@ def report_csv(request: HttpRequest, doctor: DoctorPage) -> HttpResponseBase:
         Appointment.objects.filter(doctor=doctor).starting_between(form.start, form.end).order_by("starts_at", "pk")
     )
     rows = appointment_rows(queryset, with_doctor=False, with_contact=False)
+    record_audit(
+        AuditEvent.Action.EXPORT,
+        AuditEvent.ObjectType.REPORT,
+        f"{form.start.isoformat()}..{form.end.isoformat()}",
+        request=request,
+        detail="doctor's appointments CSV",
+    )
     return csv_download(rows, f"appointments-{form.start.isoformat()}-{form.end.isoformat()}.csv")

@@ -14,11 +14,11 @@ from .appointments import (
     new_reference,
     normalize_reference,
 )
+from .audit import AuditEvent, AuditImmutable, PrescriptionAccessLog
 from .notifications import Notification
 from .prescriptions import (
     MedicationLine,
     Prescription,
-    PrescriptionAccessLog,
     PrescriptionAttachment,
     PrescriptionRevision,
     RecommendedTest,
@@ -32,6 +32,8 @@ __all__ = [
     "Appointment",
     "AppointmentEvent",
     "AppointmentQuerySet",
+    "AuditEvent",
+    "AuditImmutable",
     "ClinicClosure",
     "DismissedClaim",
     "MedicationLine",

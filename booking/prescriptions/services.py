@@ -16,7 +16,7 @@ Why the rules look the way they do:
   version the doctor has not seen.
 * **Attachments are checked by content, not name.** The browser's file name and content type
   are whatever the uploader says; ``filetype`` reads the magic bytes. Files get a random name in
-  private storage, and the display name is sanitised.
+  private storage, encrypted (``crypto.py``), and the display name is sanitised.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -42,6 +43,7 @@ from ..models import (
 )
 from ..notifications.emails import queue_notification
 from .attachments import inspect_attachment
+from .crypto import encrypt_bytes
 from .snapshots import MEDICATION_FIELDS, TEST_FIELDS, prescription_content
 
 
@@ -208,10 +210,10 @@ def sign_prescription(appointment: Appointment, doctor_user) -> Prescription:
 
 @transaction.atomic
 def add_attachment(prescription: Prescription, uploaded_file, user) -> PrescriptionAttachment:
-    """Attach a checked file to the prescription, stored under a random name in private storage.
+    """Attach a checked file to the prescription, encrypted under a random name in private storage.
 
     Adding a file changes what the patient would see, so on a signed prescription it starts the
-    next version, like any other edit.
+    next version, like any other edit. Only the encrypted bytes ever reach the disk.
     """
     _locked, prescription = _locked_for_writing(prescription.appointment, user)  # who and when first
     info = inspect_attachment(uploaded_file)
@@ -223,7 +225,9 @@ def add_attachment(prescription: Prescription, uploaded_file, user) -> Prescript
         size=info.size,
         uploaded_by=user,
     )
-    attachment.file.save(f"{secrets.token_hex(16)}{info.extension}", uploaded_file, save=False)
+    uploaded_file.seek(0)
+    encrypted = ContentFile(encrypt_bytes(uploaded_file.read()))
+    attachment.file.save(f"{secrets.token_hex(16)}{info.extension}", encrypted, save=False)
     try:
         with transaction.atomic():
             attachment.save()

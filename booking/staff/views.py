@@ -18,8 +18,9 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from ..appointments.reports import ReportForm, appointment_report, appointment_rows, csv_download
 from ..appointments.selectors import affected_by_closure
 from ..appointments.services import Actor, allowed_targets, move_appointment, transition
+from ..audit.services import Origin, record_audit
 from ..errors import BookingError
-from ..models import Appointment, ClinicClosure
+from ..models import Appointment, AuditEvent, ClinicClosure, normalize_reference
 from .forms import MoveForm, StatusForm
 
 
@@ -62,6 +63,13 @@ class AppointmentReportView(WagtailAdminTemplateMixin, TemplateView):
             .order_by("starts_at", "pk")
         )
         rows = appointment_rows(queryset, with_doctor=True, with_contact=True)
+        record_audit(
+            AuditEvent.Action.EXPORT,
+            AuditEvent.ObjectType.REPORT,
+            f"{form.start.isoformat()}..{form.end.isoformat()}",
+            request=self.request,
+            detail="appointments CSV with patients' contact details",
+        )
         return csv_download(rows, f"appointments-{form.start}-{form.end}.csv")
 
 
@@ -74,11 +82,28 @@ class ManageAppointmentView(WagtailAdminTemplateMixin, TemplateView):
 
     def dispatch(self, request, reference: str, *args, **kwargs):
         if not request.user.has_perm("booking.change_appointment"):
+            if Appointment.objects.filter(reference=normalize_reference(reference)).exists():
+                record_audit(
+                    AuditEvent.Action.VIEW,
+                    AuditEvent.ObjectType.APPOINTMENT,
+                    normalize_reference(reference),
+                    request=request,
+                    outcome=AuditEvent.Outcome.REFUSED,
+                    detail="admin manage page",
+                )
             raise PermissionDenied
         self.appointment = get_object_or_404(
             Appointment.objects.select_related("doctor", "patient"), reference=reference
         )
-        self.actor = Actor(Actor.STAFF, request.user)
+        self.actor = Actor(Actor.STAFF, request.user, origin=Origin.from_request(request))
+        if request.method in ("GET", "HEAD"):  # a POST is recorded by the service it calls
+            record_audit(
+                AuditEvent.Action.VIEW,
+                AuditEvent.ObjectType.APPOINTMENT,
+                self.appointment.reference,
+                request=request,
+                detail="admin manage page",
+            )
         return super().dispatch(request, *args, **kwargs)
 
     def get_page_subtitle(self):

@@ -8,8 +8,13 @@ from pathlib import Path
 from typing import Literal
 
 import dj_database_url
+from csp.constants import NONCE as CSP_NONCE
+from csp.constants import NONE as CSP_NONE
+from csp.constants import SELF as CSP_SELF
+from csp.constants import UNSAFE_INLINE as CSP_UNSAFE_INLINE
+from django.core.exceptions import ImproperlyConfigured
 
-from .env import env, env_bool, env_int, env_list
+from .env import check_fernet_keys, derived_fernet_key, env, env_bool, env_int, env_list
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = PROJECT_DIR.parent
@@ -53,10 +58,13 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "csp",  # django-csp: its system checks catch settings in the old (3.x) format
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "portal.headers.ContentSecurityPolicyMiddleware",
+    "portal.headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -212,6 +220,9 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 WAGTAILDOCS_EXTENSIONS = ["pdf", "txt"]
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 WAGTAIL_ENABLE_UPDATE_CHECK = False
+# No avatars from Gravatar: they would tell a third party (by email hash) who works in the admin,
+# and the admin's Content-Security-Policy loads images from the portal only.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 # --- Booking rules --------------------------------------------------------------------------
@@ -253,3 +264,79 @@ PRESCRIPTION_ATTACHMENT_MAX_BYTES = env_int("PRESCRIPTION_ATTACHMENT_MAX_BYTES",
 GUEST_LINK_MAX_AGE_DAYS = env_int("GUEST_LINK_MAX_AGE_DAYS", 60)
 # Shown before fees on pages and in emails.
 CLINIC_CURRENCY_SYMBOL = env("CLINIC_CURRENCY_SYMBOL", "£")
+
+# --- Browser security headers ---------------------------------------------------------------
+# Content-Security-Policy (django-csp 4, see portal/headers.py). Public pages run only the
+# portal's own files and inline code carrying this response's nonce (``request.csp_nonce``).
+# Stripe's Payment Element (payments, later) needs js.stripe.com (and its *.js.stripe.com hosts)
+# for its script and frames, hooks.stripe.com for 3-D Secure frames and api.stripe.com for its
+# requests, as Stripe's security guide lists them; they are allowed now so that adding the payment
+# step changes no policy.
+# Online consultations open the meeting link in a new tab, never in a frame, so no meeting host
+# appears here.
+STRIPE_JS = "https://js.stripe.com"
+STRIPE_JS_HOSTS = [STRIPE_JS, "https://*.js.stripe.com"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [CSP_SELF],
+        "script-src": [CSP_SELF, CSP_NONCE, *STRIPE_JS_HOSTS],
+        "style-src": [CSP_SELF, CSP_NONCE],
+        "img-src": [CSP_SELF, "data:"],
+        "font-src": [CSP_SELF],
+        "connect-src": [CSP_SELF, "https://api.stripe.com"],
+        "frame-src": [*STRIPE_JS_HOSTS, "https://hooks.stripe.com"],
+        "object-src": [CSP_NONE],
+        "base-uri": [CSP_SELF],
+        "form-action": [CSP_SELF],
+        "frame-ancestors": [CSP_NONE],
+    },
+}
+# The Wagtail admin (/admin/, see portal/headers.py): scripts stay nonce-only, but Wagtail writes
+# ``style`` attributes in its markup and scripts, so styles allow inline there and only there;
+# images also come from data:/blob: URLs (previews of uploads, the focal-point chooser), and the
+# page editor frames its own preview.
+CONTENT_SECURITY_POLICY_ADMIN_PREFIX = "/admin/"
+CONTENT_SECURITY_POLICY_ADMIN = {
+    "DIRECTIVES": {
+        **CONTENT_SECURITY_POLICY["DIRECTIVES"],
+        "style-src": [CSP_SELF, CSP_UNSAFE_INLINE],
+        "img-src": [CSP_SELF, "data:", "blob:"],
+        "frame-src": [CSP_SELF, *STRIPE_JS_HOSTS, "https://hooks.stripe.com"],
+        "frame-ancestors": [CSP_SELF],
+    },
+}
+# Permissions-Policy: the portal uses none of these browser features. ``payment`` stays open to
+# the portal and Stripe's frames; ``publickey-credentials-get`` to the portal (security keys).
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "autoplay": [],
+    "camera": [],
+    "display-capture": [],
+    "encrypted-media": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": ["self", STRIPE_JS],
+    "publickey-credentials-get": ["self"],
+    "screen-wake-lock": [],
+    "usb": [],
+    "xr-spatial-tracking": [],
+}
+
+# --- Audit trail ----------------------------------------------------------------------------
+# Who viewed or changed health data (booking.audit). Rows older than this are deleted by
+# ``manage.py prune_audit``; eight years by default (medical-records retention).
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 2922)
+if AUDIT_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("AUDIT_RETENTION_DAYS must be at least 1.")
+
+# --- Attachments at rest --------------------------------------------------------------------
+# Prescription attachments are encrypted on disk with Fernet (booking/prescriptions/crypto.py).
+# ATTACHMENT_ENCRYPTION_KEYS: comma-separated Fernet keys; the first encrypts, all decrypt, so a
+# new key goes first and the old ones stay until ``manage.py rotate_attachment_keys`` has run.
+# Without it (development and tests only) the key is derived from SECRET_KEY; production refuses
+# to start without it (portal/settings/production.py).
+ATTACHMENT_ENCRYPTION_KEYS = env_list("ATTACHMENT_ENCRYPTION_KEYS", []) or [derived_fernet_key(SECRET_KEY)]
+check_fernet_keys(ATTACHMENT_ENCRYPTION_KEYS)

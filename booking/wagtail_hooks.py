@@ -13,6 +13,7 @@ from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
 
 from .models import Appointment, Notification, PrescriptionAccessLog, clinic_zone
+from .staff.modeladmin import NotificationInspectView, SafeIndexView
 from .staff.views import AppointmentReportView, ManageAppointmentView
 
 
@@ -62,6 +63,7 @@ class AppointmentAdmin(ModelAdmin):
         "updated_at",
     )
     permission_helper_class = ReadOnlyPermissionHelper
+    index_view_class = SafeIndexView
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("doctor", "patient")
@@ -83,7 +85,10 @@ def manage_url(appointment: Appointment) -> str:
 
 
 class NotificationAdmin(ModelAdmin):
-    """Every email the portal sent or tried to send; failed ones show their error and next try."""
+    """Every email the portal sent or tried to send; failed ones show their error and next try.
+
+    Account emails (sign-up, password reset, …) are here too, with their text hidden.
+    """
 
     model = Notification
     menu_label = "Emails"
@@ -93,6 +98,8 @@ class NotificationAdmin(ModelAdmin):
     search_fields = ("to", "subject", "appointment__reference")
     inspect_view_enabled = True
     permission_helper_class = ReadOnlyPermissionHelper
+    index_view_class = SafeIndexView
+    inspect_view_class = NotificationInspectView
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("appointment")
@@ -108,6 +115,7 @@ class PrescriptionAccessLogAdmin(ModelAdmin):
     list_filter = ("action", "at")
     search_fields = ("prescription__appointment__reference", "user__email", "guest_email")
     permission_helper_class = ReadOnlyPermissionHelper
+    index_view_class = SafeIndexView
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("prescription__appointment", "user")

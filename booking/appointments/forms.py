@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from portal.phones import normalize_phone
+from portal.validation import PlainTextField, protect_text_fields
 
 from ..models import Appointment, normalize_reference
 from .services import PatientDetails
@@ -54,6 +55,7 @@ class BookingForm(forms.Form):
 
     def __init__(self, *args, offers_online: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        protect_text_fields(self)
         if not offers_online:
             self.fields["mode"].choices = [(Appointment.Mode.IN_PERSON, Appointment.Mode.IN_PERSON.label)]
 
@@ -100,3 +102,9 @@ class FindAppointmentForm(forms.Form):
 
     def clean_reference(self) -> str:
         return normalize_reference(self.cleaned_data["reference"])
+
+
+class CancelForm(forms.Form):
+    """The patient's optional reason when cancelling; the clinic reads it in the timeline."""
+
+    remark = PlainTextField(label="Reason for cancelling", required=False, max_length=500)

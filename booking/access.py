@@ -61,6 +61,18 @@ def grant_session_access(request: HttpRequest, appointment: Appointment) -> None
         request.session[SESSION_KEY] = granted
 
 
+def appointment_for_guest_proof(reference: str, email: str) -> Appointment | None:
+    """The guest booking that ``reference`` + ``email`` prove, or None.
+
+    None alike for an unknown reference, a wrong email and an account holder's booking: the
+    reference and email travel in every email, so for an account's appointment they are not
+    enough (the account's password is), and the caller must not be able to tell the cases apart.
+    """
+    return Appointment.objects.filter(
+        reference=normalize_reference(reference), email__iexact=email, patient__isnull=True
+    ).first()
+
+
 def session_references(request: HttpRequest) -> list[str]:
     """The references this browser session proved (empty for a session that proved none)."""
     return list(request.session.get(SESSION_KEY, []))

@@ -23,6 +23,7 @@ from .appointments.reports import csv_safe
 from .appointments.selectors import affected_by_closure
 from .audit.services import record_audit
 from .models import Appointment, AuditEvent, ClinicClosure, Notification, PrescriptionAccessLog, clinic_zone
+from .staff.modeladmin import NotificationInspectView, SafeIndexView
 from .staff.views import AppointmentReportView, ClosureAppointmentsView, ManageAppointmentView
 
 
@@ -99,6 +100,7 @@ class AppointmentAdmin(ModelAdmin):
         "updated_at",
     )
     permission_helper_class = ReadOnlyPermissionHelper
+    index_view_class = SafeIndexView
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("doctor", "patient")
@@ -117,7 +119,10 @@ def manage_url(appointment: Appointment) -> str:
 
 
 class NotificationAdmin(ModelAdmin):
-    """Every email the portal sent or tried to send; failed ones show their error and next try."""
+    """Every email the portal sent or tried to send; failed ones show their error and next try.
+
+    Account emails (sign-up, password reset, …) are here too, with their text hidden.
+    """
 
     model = Notification
     menu_label = "Emails"
@@ -127,6 +132,8 @@ class NotificationAdmin(ModelAdmin):
     search_fields = ("to", "subject", "appointment__reference")
     inspect_view_enabled = True
     permission_helper_class = ReadOnlyPermissionHelper
+    index_view_class = SafeIndexView
+    inspect_view_class = NotificationInspectView
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("appointment")
@@ -180,6 +187,7 @@ class PrescriptionAccessLogAdmin(ModelAdmin):
     search_fields = ("object_ref", "actor_email", "guest_email")
     list_per_page = 100
     permission_helper_class = ReadOnlyPermissionHelper
+    index_view_class = SafeIndexView
 
 
 class ClinicClosureAdmin(ModelAdmin):

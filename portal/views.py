@@ -1,4 +1,4 @@
-"""Project-level views: the health check.
+"""Project-level views: the health check, and sign-up answering a lost race with a message.
 
 ``/healthz`` is public because load balancers and uptime monitors must reach it, so the public
 answer is only ``{"status": "ok"}`` (200) or ``{"status": "error"}`` (503). Which dependency is
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from allauth.account.views import SignupView as AllauthSignupView
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Min
@@ -25,6 +26,7 @@ from django.views.decorators.cache import never_cache
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from .adapters import DUPLICATE_ACCOUNT_MESSAGE, DuplicateAccount
 from .ratelimit import client_ip
 
 FORWARDING_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_FORWARDED", "HTTP_X_REAL_IP")
@@ -101,3 +103,22 @@ def healthz(request: HttpRequest) -> JsonResponse:
             "worker": _worker_backlog() if ok else {"state": "unknown: database down"},
         }
     return JsonResponse(body, status=200 if ok else 503)
+
+
+class SignupView(AllauthSignupView):
+    """allauth's sign-up, where losing a race for the same email is a form error, not a 500.
+
+    The form's own check catches an address that is already taken; only two sign-ups for one
+    address at the same moment get past it, and the adapter's :class:`DuplicateAccount` then
+    says so. One account is created; the others see the form again with the message.
+    """
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except DuplicateAccount:
+            form.add_error("email", DUPLICATE_ACCOUNT_MESSAGE)
+            return self.form_invalid(form)
+
+
+signup = SignupView.as_view()

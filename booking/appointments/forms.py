@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from portal.emails import EmailFormField
 from portal.phones import PhoneFormField
+from portal.validation import PlainTextField, protect_text_fields
 
 from ..models import Appointment, normalize_reference
 from .services import PatientDetails
@@ -56,6 +57,7 @@ class BookingForm(forms.Form):
 
     def __init__(self, *args, offers_online: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        protect_text_fields(self)
         if not offers_online:
             in_person = [(Appointment.Mode.IN_PERSON, Appointment.Mode.IN_PERSON.label)]
             self.fields["mode"].choices = in_person  # type: ignore[attr-defined]  # a ChoiceField
@@ -104,3 +106,9 @@ class FindAppointmentForm(forms.Form):
 
     def clean_reference(self) -> str:
         return normalize_reference(self.cleaned_data["reference"])
+
+
+class CancelForm(forms.Form):
+    """The patient's optional reason when cancelling; the clinic reads it in the timeline."""
+
+    remark = PlainTextField(label="Reason for cancelling", required=False, max_length=500)

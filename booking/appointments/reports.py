@@ -18,13 +18,11 @@ from django.db.models import Count, QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
+from portal.validation import EARLIEST_DATE, LATEST_DATE
+
 from ..models import Appointment, clinic_zone
 
 MAX_REPORT_DAYS = 366  # a whole leap year, first and last day included
-# Dates far from today are typos; near date.min/date.max they would also overflow when turned
-# into aware datetimes for the database query, which must end in a message, never a 500.
-EARLIEST_REPORT_DATE = date(1900, 1, 1)
-LATEST_REPORT_DATE = date(2999, 12, 31)
 
 
 def this_month() -> tuple[date, date]:
@@ -64,11 +62,11 @@ class ReportForm(forms.Form):
     def clean(self) -> dict:
         data = super().clean() or {}
         start, end = data.get("from"), data.get("to")
+        # Dates far from today are typos; near date.min/date.max they would also overflow when
+        # turned into aware datetimes for the query. The range is the portal's shared one.
         for value in (start, end):
-            if value and not EARLIEST_REPORT_DATE <= value <= LATEST_REPORT_DATE:
-                raise ValidationError(
-                    f"Choose dates between {EARLIEST_REPORT_DATE.year} and {LATEST_REPORT_DATE.year}."
-                )
+            if value and not EARLIEST_DATE <= value <= LATEST_DATE:
+                raise ValidationError(f"Choose dates between {EARLIEST_DATE.year} and {LATEST_DATE.year}.")
         if start and end:
             if end < start:
                 raise ValidationError("The first date must not be after the last date.")

@@ -25,6 +25,7 @@ from wagtail.models import Site
 from portal import ratelimit
 
 from ..access import (
+    appointment_for_guest_proof,
     appointment_from_token,
     can_view,
     get_appointment_for_request,
@@ -38,7 +39,7 @@ from ..errors import BookingError, ClaimRefused
 from ..models import Appointment, AuditEvent, normalize_reference
 from ..notifications.calendar import appointment_ics as build_ics
 from .claims import claim_booking, dismiss_booking, found_bookings
-from .forms import BookingForm, FindAppointmentForm
+from .forms import BookingForm, CancelForm, FindAppointmentForm
 from .selectors import bookable_doctor, has_signed_prescription, patient_appointments
 from .services import Actor, book_appointment, move_appointment, transition
 
@@ -126,32 +127,24 @@ def find_appointment(request: HttpRequest) -> HttpResponse:
             form.add_error(None, "Too many attempts. Please wait ten minutes and try again.")
             status = 429
         elif form.is_valid():
-            # The form gives the email in the stored form; equality is exact on every database.
-            appointment = Appointment.objects.filter(
-                reference=form.cleaned_data["reference"], email=form.cleaned_data["email"]
-            ).first()
-            if appointment is None or appointment.patient_id is not None:
-                _record_refused_lookup(request, form.cleaned_data["reference"], appointment)
-            if appointment is not None and appointment.patient_id is not None:
-                # Reference and email travel in every email: for an account holder's
-                # appointment they are not enough; the account's password is.
-                login_url = (
-                    reverse("account_login") + "?next=" + reverse("appointments:detail", args=[appointment.reference])
-                )
-                form.add_error(
-                    None,
-                    format_html(
-                        'This appointment belongs to an account. <a href="{}">Sign in</a> to see it.', login_url
-                    ),
-                )
-                status = 403
-            elif appointment is not None:
+            appointment = appointment_for_guest_proof(form.cleaned_data["reference"], form.cleaned_data["email"])
+            if appointment is None:
+                _record_refused_lookup(request, form.cleaned_data["reference"], None)
+            else:
                 grant_session_access(request, appointment)
                 return redirect("appointments:detail", reference=appointment.reference)
-            else:
-                # One message for a wrong reference and a wrong email: neither is confirmed.
-                form.add_error(None, "No appointment matches that reference and email. Check both and try again.")
-                status = 404
+            # One answer for a wrong reference, a wrong email and an account holder's booking:
+            # the page never tells whether a reference exists or belongs to an account.
+            login_url = reverse("account_login") + "?next=" + reverse("appointments:mine")
+            form.add_error(
+                None,
+                format_html(
+                    "No appointment matches that reference and email. Check both and try again. "
+                    'If you booked while signed in to an account, <a href="{}">sign in</a> to see it.',
+                    login_url,
+                ),
+            )
+            status = 404
         else:
             status = 400
     return TemplateResponse(request, "booking/appointments/find.html", {"form": form}, status=status)
@@ -250,8 +243,12 @@ def cancel_appointment(request: HttpRequest, reference: str) -> HttpResponse:
     actor = _patient_actor(request, appointment)
     if actor is None:
         raise Http404("No such appointment.")
+    form = CancelForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Reason for cancelling: {form.errors['remark'][0]} Nothing was changed.")
+        return redirect("appointments:detail", reference=appointment.reference)
     try:
-        transition(appointment, Appointment.Status.CANCELLED, actor, remark=request.POST.get("remark", "")[:500])
+        transition(appointment, Appointment.Status.CANCELLED, actor, remark=form.cleaned_data["remark"])
     except BookingError as exc:
         messages.error(request, exc.message)
     else:

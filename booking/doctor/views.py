@@ -47,7 +47,14 @@ from ..availability.services import ScheduleLocked, publish_profile_and_schedule
 from ..errors import BookingError
 from ..models import Appointment, AuditEvent, clinic_zone
 from ..models.schedules import EARLIEST_SCHEDULE_DATE, LATEST_SCHEDULE_DATE
-from .forms import DoctorProfileForm, MeetingLinkForm, SearchForm, TransitionForm, schedule_formsets
+from .forms import (
+    STALE_ROWS_MESSAGE,
+    DoctorProfileForm,
+    MeetingLinkForm,
+    SearchForm,
+    TransitionForm,
+    schedule_formsets,
+)
 
 Status = Appointment.Status
 
@@ -371,6 +378,10 @@ def schedule(request: HttpRequest, doctor: DoctorPage) -> HttpResponse:
             # modelcluster's formsets index the posted row ids directly: rows that do not match
             # the page (a stale tab, a hand-made POST) must end in a message, not a 500.
             messages.error(request, "The form was out of date. Nothing was saved; please make your changes again.")
+            return redirect("doctor:schedule")
+        if not valid and (hours.has_stale_rows or time_off.has_stale_rows):
+            # Rows that are not (or no longer) the page's own: a fresh form is the only fix.
+            messages.error(request, STALE_ROWS_MESSAGE)
             return redirect("doctor:schedule")
         if valid:
             try:

@@ -18,10 +18,12 @@ from modelcluster.fields import ParentalKey
 from wagtail.admin.panels import FieldPanel, FieldRowPanel
 from wagtail.models import Orderable
 
-# Schedules are planned within a lifetime: dates near date.min/date.max are typos, and they would
-# overflow when turned into aware datetimes.
-EARLIEST_SCHEDULE_DATE = date(2000, 1, 1)
-LATEST_SCHEDULE_DATE = date(2199, 12, 31)
+from portal.validation import DATE_RANGE_MESSAGE, EARLIEST_DATE, LATEST_DATE
+
+# Schedules use the project's one sane date range: dates near date.min/date.max are typos, and
+# they would overflow when turned into aware datetimes.
+EARLIEST_SCHEDULE_DATE = EARLIEST_DATE
+LATEST_SCHEDULE_DATE = LATEST_DATE
 
 
 def clinic_zone() -> ZoneInfo:
@@ -93,11 +95,17 @@ class TimeOff(Orderable):
         return f"{self.start_date} – {self.end_date}"
 
     def clean(self):
+        # Year 0001 or 9999 is a typo, and near those ends the interval overflows; the range is
+        # the one every date input of the portal shares.
+        errors = {
+            name: DATE_RANGE_MESSAGE
+            for name in ("start_date", "end_date")
+            if getattr(self, name) and not EARLIEST_DATE <= getattr(self, name) <= LATEST_DATE
+        }
+        if errors:
+            raise ValidationError(errors)
         if self.start_date and self.end_date:
-            try:
-                start, end = self.interval()
-            except OverflowError:
-                raise ValidationError({"end_date": "Pick an end date before the year 9999."}) from None
+            start, end = self.interval()
             if end <= start:
                 raise ValidationError({"end_date": "Time off must end after it starts."})
 

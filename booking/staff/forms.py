@@ -7,13 +7,14 @@ from datetime import datetime
 from django import forms
 
 from home.models import DoctorPage
+from portal.validation import PlainTextField, SaneDateField
 
 from ..models import Appointment, clinic_zone
 
 
 class MoveForm(forms.Form):
     doctor = forms.ModelChoiceField(queryset=DoctorPage.objects.none(), label="Doctor")
-    day = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    day = SaneDateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     start = forms.TimeField(label="Start (clinic time)", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
 
     def __init__(self, *args, **kwargs):
@@ -27,7 +28,7 @@ class MoveForm(forms.Form):
 
 class StatusForm(forms.Form):
     target = forms.ChoiceField(label="New status")
-    remark = forms.CharField(
+    remark = PlainTextField(
         label="Remark for the patient",
         required=False,
         help_text="Required when declining or cancelling; the patient reads it in their email.",

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "portal.headers.ContentSecurityPolicyMiddleware",
     "portal.headers.PermissionsPolicyMiddleware",
@@ -166,7 +167,9 @@ ACCOUNT_EMAIL_VERIFICATION = env("ACCOUNT_EMAIL_VERIFICATION", "mandatory")
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
-ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
+# portal.adapters.AccountAdapter with allauth's emails queued in booking's outbox (sent by the
+# task worker, retried while SMTP is down) instead of sent from the request.
+ACCOUNT_ADAPTER = "booking.notifications.accounts.OutboxAccountAdapter"
 # The login form normalises the typed address like every stored one (see portal/emails.py).
 ACCOUNT_FORMS = {"login": "portal.forms.LoginForm"}
 # False switches allauth's rate limits off (the test settings do).
@@ -224,6 +227,9 @@ WAGTAIL_ENABLE_UPDATE_CHECK = False
 # and the admin's Content-Security-Policy loads images from the portal only.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
+# Request bodies above this are refused with 413 before they are read (portal.middleware): more
+# than the largest upload (an image for the CMS, a prescription attachment) plus its form.
+MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 12 * 1024 * 1024)
 
 # --- Booking rules --------------------------------------------------------------------------
 # How soon a slot may start at the earliest, and how far ahead patients can book.
@@ -260,6 +266,9 @@ ONLINE_LINK_VISIBLE_MINUTES = env_int("ONLINE_LINK_VISIBLE_MINUTES", 15)
 
 # Prescription attachments: PDF, JPEG or PNG, checked by content, at most this size.
 PRESCRIPTION_ATTACHMENT_MAX_BYTES = env_int("PRESCRIPTION_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
+# Images may claim at most this many pixels (a 48-megapixel phone photo fits); more is refused
+# before decoding, since a tiny file can claim billions of pixels.
+PRESCRIPTION_ATTACHMENT_MAX_PIXELS = env_int("PRESCRIPTION_ATTACHMENT_MAX_PIXELS", 50_000_000)
 # Guests' signed links in emails stay valid this long.
 GUEST_LINK_MAX_AGE_DAYS = env_int("GUEST_LINK_MAX_AGE_DAYS", 60)
 # Shown before fees on pages and in emails.

@@ -6,13 +6,15 @@ patients create them, so tests read top to bottom.
 
 from __future__ import annotations
 
+import re
 from datetime import time
 from decimal import Decimal
 from itertools import count
+from urllib.parse import urlsplit
 
 from wagtail.models import Page, Site
 
-from booking.models import WorkingHours
+from booking.models import Notification, WorkingHours
 from home.models import (
     DoctorIndexPage,
     DoctorPage,
@@ -86,3 +88,18 @@ def make_user(email: str, role: str = User.Role.PATIENT, **extra) -> User:
     user = User.objects.create_user(email=email, password=PASSWORD, role=role, **extra)
     user.groups.add(group_for_role(role))
     return user
+
+
+def confirm_link_path(appointment) -> str:
+    """The path of the confirm link in a guest booking's "confirm your booking" email."""
+    email = Notification.objects.get(appointment=appointment, kind=Notification.Kind.CONFIRM_EMAIL)
+    match = re.search(r"https?://\S+/appointments/[^/\s]+/confirm/[^/\s]+/", email.body_text)
+    assert match, "no confirm link in the email"
+    return urlsplit(match.group(0)).path
+
+
+def confirm_by_email(client, appointment):
+    """Do what the guest does: open the confirm link from the email and press the button."""
+    path = confirm_link_path(appointment)
+    assert client.get(path).status_code == 200
+    return client.post(path, {"action": "confirm"})

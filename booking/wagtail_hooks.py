@@ -12,8 +12,21 @@ from wagtail.admin.menu import MenuItem
 from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
 
-from .models import Appointment, Notification, PrescriptionAccessLog, clinic_zone
-from .staff.views import AppointmentReportView, ManageAppointmentView
+from .appointments.selectors import affected_by_closure
+from .models import Appointment, ClinicClosure, Notification, PrescriptionAccessLog, clinic_zone
+from .staff.views import AppointmentReportView, ClosureAppointmentsView, ManageAppointmentView
+
+
+def admin_column(label: str, *, order_field: str | None = None):
+    """Give a computed list column its heading (and the field it sorts by), as modeladmin reads them."""
+
+    def decorate(method):
+        method.short_description = label
+        if order_field:
+            method.admin_order_field = order_field
+        return method
+
+    return decorate
 
 
 class ReadOnlyPermissionHelper(PermissionHelper):
@@ -66,16 +79,13 @@ class AppointmentAdmin(ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("doctor", "patient")
 
+    @admin_column("Starts (clinic time)", order_field="starts_at")
     def local_start(self, obj):
         return timezone.localtime(obj.starts_at, clinic_zone()).strftime("%a %d %b %Y %H:%M")
 
-    local_start.short_description = "Starts (clinic time)"
-    local_start.admin_order_field = "starts_at"
-
+    @admin_column("Actions")
     def manage(self, obj):
         return format_html('<a class="button button-small" href="{}">Manage</a>', manage_url(obj))
-
-    manage.short_description = "Actions"
 
 
 def manage_url(appointment: Appointment) -> str:
@@ -113,11 +123,37 @@ class PrescriptionAccessLogAdmin(ModelAdmin):
         return super().get_queryset(request).select_related("prescription__appointment", "user")
 
 
+class ClinicClosureAdmin(ModelAdmin):
+    """Bank holidays and other days the clinic is closed; availability everywhere leaves them out."""
+
+    model = ClinicClosure
+    menu_label = "Clinic closures"
+    menu_icon = "warning"
+    list_display = ("reason", "start_date", "end_date", "still_open", "booked")
+    ordering = ("-start_date",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("open_doctors")
+
+    @admin_column("Doctors still seeing patients")
+    def still_open(self, obj):
+        return ", ".join(doctor.title for doctor in obj.open_doctors.all()) or "—"
+
+    @admin_column("Booked appointments")
+    def booked(self, obj):
+        # One small query per closure row: closures are a handful a year.
+        count = affected_by_closure(obj).count()
+        url = reverse("booking_admin_closure_appointments", args=[obj.pk])
+        if not count:
+            return format_html('<a href="{}">None</a>', url)
+        return format_html('<a href="{}"><strong>{} to move or cancel</strong></a>', url, count)
+
+
 class BookingGroup(ModelAdminGroup):
     menu_label = "Bookings"
     menu_icon = "date"
     menu_order = 200
-    items = (AppointmentAdmin, NotificationAdmin, PrescriptionAccessLogAdmin)
+    items = (AppointmentAdmin, ClinicClosureAdmin, NotificationAdmin, PrescriptionAccessLogAdmin)
 
     def get_submenu_items(self):
         items = super().get_submenu_items()
@@ -144,5 +180,10 @@ def register_booking_admin_urls():
             "bookings/appointments/<str:reference>/manage/",
             ManageAppointmentView.as_view(),
             name="booking_admin_manage",
+        ),
+        path(
+            "bookings/closures/<int:pk>/appointments/",
+            ClosureAppointmentsView.as_view(),
+            name="booking_admin_closure_appointments",
         ),
     ]

@@ -2,7 +2,7 @@
 
 from allauth.account.adapter import DefaultAccountAdapter
 
-from .roles import group_for_role
+from .roles import sync_role_groups
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -11,7 +11,7 @@ class AccountAdapter(DefaultAccountAdapter):
         user.role = user.Role.PATIENT
         user = super().save_user(request, user, form, commit=commit)
         if commit:
-            user.groups.add(group_for_role(user.Role.PATIENT))
+            sync_role_groups(user)
         return user
 
     def get_login_redirect_url(self, request):

@@ -1,7 +1,7 @@
 """The portal's user: one account type for patients, doctors and clinic staff.
 
 Email is the login. The role is a plain field so that templates and access checks can read it
-cheaply; the matching Django group (see ``portal.roles``) carries the permissions.
+cheaply; the matching Django group (see ``portal.roles.sync_role_groups``) carries the permissions.
 """
 
 from typing import ClassVar
@@ -9,6 +9,8 @@ from typing import ClassVar
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from .phones import PhoneNumberField
 
 
 class UserManager(BaseUserManager["User"]):
@@ -45,7 +47,8 @@ class User(AbstractUser):
     username = None  # type: ignore[assignment]
     email = models.EmailField(_("email address"), unique=True)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.PATIENT)
-    mobile = models.CharField(_("mobile"), max_length=32, blank=True)
+    # Same column size as before the switch to PhoneNumberField: E.164 needs at most 16 characters.
+    mobile = PhoneNumberField(_("mobile"), max_length=32, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []

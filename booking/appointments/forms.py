@@ -8,7 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from portal.phones import normalize_phone
+from portal.phones import PhoneFormField
 
 from ..models import Appointment, normalize_reference
 from .services import PatientDetails
@@ -31,10 +31,10 @@ class BookingForm(forms.Form):
         error_messages={"required": "Enter your email address: the confirmation goes there."},
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    mobile = forms.CharField(
+    mobile = PhoneFormField(
         label="Mobile number",
         max_length=32,
-        help_text="We text you only about this appointment.",
+        help_text="The clinic calls this number only if it needs to reach you about this appointment.",
         error_messages={"required": "Enter a mobile number so the clinic can reach you."},
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
@@ -68,7 +68,8 @@ class BookingForm(forms.Form):
         return value
 
     def clean_mobile(self) -> str:
-        return normalize_phone(self.cleaned_data["mobile"])
+        # The appointment keeps the number as E.164 text, as typed numbers are stored everywhere.
+        return self.cleaned_data["mobile"].as_e164
 
     def clean_full_name(self) -> str:
         name = " ".join(self.cleaned_data["full_name"].split())

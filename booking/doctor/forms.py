@@ -12,8 +12,9 @@ from urllib.parse import urlsplit
 
 from django import forms
 from django.core.exceptions import ValidationError
-from modelcluster.forms import childformset_factory
+from modelcluster.forms import BaseChildFormSet, childformset_factory
 
+from home.forms import kept_rows, overlapping_hours
 from home.models import DoctorPage
 
 from ..models import Appointment, TimeOff, WorkingHours
@@ -84,6 +85,16 @@ class DoctorProfileForm(forms.ModelForm):
         widgets = {"qualifications": forms.Textarea(attrs={"rows": 3})}
 
 
+class WorkingHoursFormSet(BaseChildFormSet):
+    """The doctor's weekly hours: rows that overlap or repeat each other are refused, as in the admin."""
+
+    def clean(self):
+        super().clean()
+        messages = overlapping_hours(kept_rows(self))
+        if messages:
+            raise ValidationError(messages)
+
+
 def schedule_formsets(doctor: DoctorPage, data=None):
     """Working hours and time off as modelcluster formsets: edited in memory, then published."""
     time_input = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -93,6 +104,7 @@ def schedule_formsets(doctor: DoctorPage, data=None):
         WorkingHours,
         fields=["weekday", "starts", "ends"],
         widgets={"starts": time_input, "ends": time_input},
+        formset=WorkingHoursFormSet,
         extra=2,
         can_delete=True,
     )

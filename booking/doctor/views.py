@@ -44,6 +44,7 @@ from ..appointments.services import (
 from ..availability.services import ScheduleLocked, publish_profile_and_schedule
 from ..errors import BookingError
 from ..models import Appointment, clinic_zone, normalize_reference
+from ..models.schedules import EARLIEST_SCHEDULE_DATE, LATEST_SCHEDULE_DATE
 from .forms import DoctorProfileForm, MeetingLinkForm, SearchForm, TransitionForm, schedule_formsets
 
 Status = Appointment.Status
@@ -155,18 +156,35 @@ class AgendaDay:
     is_past: bool
 
 
+def _date_param(request: HttpRequest, name: str, default: date) -> date:
+    """A date from the query string, or ``default`` (with a message) when it is missing or not sane."""
+    raw = request.GET.get(name, "")
+    if not raw:
+        return default
+    try:
+        value = date.fromisoformat(raw)
+    except ValueError:
+        value = None
+    if value is None or not EARLIEST_SCHEDULE_DATE <= value <= LATEST_SCHEDULE_DATE:
+        messages.error(request, "That date could not be read, so today is shown instead.")
+        return default
+    return value
+
+
 @never_cache
 @require_GET
 @doctor_required
 def dashboard(request: HttpRequest, doctor: DoctorPage) -> HttpResponse:
-    """Today, this week (Monday–Sunday, clinic time) and the requests waiting for an answer.
+    """Today, a week (Monday–Sunday, clinic time; ``?week=`` any date in it) and the requests waiting.
 
     Three queries however busy the doctor is: the week's agenda, the oldest-first pending
     requests (capped), and one aggregate for the counts. Rows need no related objects.
     """
     now = timezone.now()
     today = timezone.localdate(now, clinic_zone())
-    monday = today - timedelta(days=today.weekday())
+    monday = _date_param(request, "week", today)
+    monday -= timedelta(days=monday.weekday())
+    this_monday = today - timedelta(days=today.weekday())
     week = doctor_agenda(doctor, monday, monday + timedelta(days=6))
     by_day: dict[date, list[Appointment]] = {monday + timedelta(days=i): [] for i in range(7)}
     for appointment in week:
@@ -174,7 +192,10 @@ def dashboard(request: HttpRequest, doctor: DoctorPage) -> HttpResponse:
     days = [AgendaDay(day, rows, day == today, day < today) for day, rows in by_day.items()]
 
     actor = _doctor_actor(request)
-    today_rows = [(appointment, actions_for(appointment, actor, now)) for appointment in by_day[today]]
+    today_rows = [
+        (appointment, actions_for(appointment, actor, now))
+        for appointment in (by_day[today] if monday == this_monday else doctor_agenda(doctor, today, today))
+    ]
     pending = pending_requests(doctor, now, limit=PENDING_LIMIT)
     counts = doctor_counts(doctor, now)
     context = {
@@ -184,16 +205,44 @@ def dashboard(request: HttpRequest, doctor: DoctorPage) -> HttpResponse:
         "week_days": days,
         "week_start": monday,
         "week_end": monday + timedelta(days=6),
+        "is_this_week": monday == this_monday,
+        "previous_week": monday - timedelta(days=7),
+        "next_week": monday + timedelta(days=7),
         "pending": pending,
         # Every upcoming pending request can be confirmed or declined by its doctor.
         "confirm_action": make_action(Status.PENDING, Status.CONFIRMED, actor),
         "decline_action": make_action(Status.PENDING, Status.DECLINED, actor),
-        "counts": {**counts, "today": len(by_day[today]), "week": len(week)},
+        "counts": {**counts, "today": len(today_rows), "week": len(week)},
         "clinic_tz": clinic_zone(),
         "dashboard_url": request.get_full_path(),
         "active_nav": "dashboard",
     }
     return TemplateResponse(request, "booking/doctor/dashboard.html", context)
+
+
+@never_cache
+@require_GET
+@doctor_required
+def day(request: HttpRequest, doctor: DoctorPage) -> HttpResponse:
+    """One day's agenda (``?date=``, default today) with its actions; prints as a clean day list."""
+    now = timezone.now()
+    today = timezone.localdate(now, clinic_zone())
+    shown = _date_param(request, "date", today)
+    actor = _doctor_actor(request)
+    rows = [(appointment, actions_for(appointment, actor, now)) for appointment in doctor_agenda(doctor, shown, shown)]
+    context = {
+        "doctor": doctor,
+        "day": shown,
+        "today": today,
+        "rows": rows,
+        "previous_day": shown - timedelta(days=1),
+        "next_day": shown + timedelta(days=1),
+        "week_of_day": shown - timedelta(days=shown.weekday()),
+        "clinic_tz": clinic_zone(),
+        "dashboard_url": request.get_full_path(),
+        "active_nav": "dashboard",
+    }
+    return TemplateResponse(request, "booking/doctor/day.html", context)
 
 
 # --- One appointment -----------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from .prescriptions import (
     RecommendedTest,
     private_storage,
 )
-from .schedules import TimeOff, Weekday, WorkingHours, clinic_zone
+from .schedules import ClinicClosure, TimeOff, Weekday, WorkingHours, clinic_zone
 
 __all__ = [
     "REFERENCE_ALPHABET",
@@ -31,6 +31,7 @@ __all__ = [
     "Appointment",
     "AppointmentEvent",
     "AppointmentQuerySet",
+    "ClinicClosure",
     "MedicationLine",
     "Notification",
     "Prescription",

@@ -19,6 +19,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.phones import PhoneNumberField
+
 from .schedules import clinic_zone
 
 REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -102,7 +104,7 @@ class Appointment(models.Model):
     )
     full_name = models.CharField(max_length=120)
     email = models.EmailField()
-    mobile = models.CharField(max_length=32)
+    mobile = PhoneNumberField(max_length=32)
     reason = models.TextField(max_length=1000, blank=True)
     mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.IN_PERSON)
     starts_at = models.DateTimeField(db_index=True)

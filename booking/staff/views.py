@@ -15,9 +15,10 @@ from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from ..appointments.reports import ReportForm, appointment_report, appointment_rows, csv_download
+from ..appointments.selectors import affected_by_closure
 from ..appointments.services import Actor, allowed_targets, move_appointment, transition
 from ..errors import BookingError
-from ..models import Appointment
+from ..models import Appointment, ClinicClosure
 from .forms import MoveForm, StatusForm
 
 
@@ -130,3 +131,32 @@ class ManageAppointmentView(WagtailAdminTemplateMixin, TemplateView):
             return self.render_to_response(self.get_context_data(status_form=form), status=400)
         messages.error(request, "Unknown action.")
         return redirect(request.path)
+
+
+class ClosureAppointmentsView(WagtailAdminTemplateMixin, TemplateView):
+    """The booked appointments a clinic closure falls on, each with a link to move or cancel it."""
+
+    template_name = "booking/staff/closure_appointments.html"
+    page_title = "Appointments on closed days"
+    header_icon = "warning"
+
+    def dispatch(self, request, pk: int, *args, **kwargs):
+        if not request.user.has_perm("booking.view_appointment"):
+            raise PermissionDenied
+        self.closure = get_object_or_404(ClinicClosure, pk=pk)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_page_subtitle(self):
+        return str(self.closure)
+
+    def get_breadcrumbs_items(self):
+        return [
+            *self.breadcrumbs_items,
+            {"url": reverse("booking_clinicclosure_modeladmin_index"), "label": "Clinic closures"},
+            {"url": "", "label": str(self.closure)},
+        ]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(closure=self.closure, appointments=affected_by_closure(self.closure))
+        return context

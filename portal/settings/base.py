@@ -30,7 +30,7 @@ INSTALLED_APPS = [
     "wagtail.contrib.settings",
     "wagtail.embeds",
     "wagtail.sites",
-    "wagtail.users",
+    "home.apps.ClinicUsersAppConfig",  # wagtail.users with the clinic's user forms (see home/users.py)
     "wagtail.snippets",
     "wagtail.documents",
     "wagtail.images",
@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "wagtail_modeladmin",
     "modelcluster",
     "taggit",
+    "phonenumber_field",
     "django_filters",
     "django_tasks",
     "django_tasks_db",
@@ -254,7 +255,11 @@ LOGGING = {
         "django_tasks_db": {"level": env("TASKS_LOG_LEVEL", "WARNING")},
     },
 }
-PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", "GB")
+# Phone numbers (see portal/phones.py): typed without a country code they are read in this
+# region; they are stored, and printed by str(), in E.164.
+PHONENUMBER_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", "GB")
+PHONENUMBER_DB_FORMAT = "E164"
+PHONENUMBER_DEFAULT_FORMAT = "E164"
 PRIVATE_MEDIA_ROOT = Path(env("PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")))
 
 # --- Online consultations -------------------------------------------------------------------

@@ -18,8 +18,9 @@ import pytest
 from django.urls import reverse
 
 from booking.appointments.services import Actor, PatientDetails, book_appointment, transition
+from booking.audit.services import record_audit
 from booking.availability.selectors import booking_window, doctor_free_slots
-from booking.models import Appointment, PrescriptionAccessLog
+from booking.models import Appointment, AuditEvent
 from booking.prescriptions.services import get_or_start_prescription
 from tests.factories import PASSWORD
 
@@ -83,8 +84,9 @@ def appointments(doctor, other_doctor, doctor_user):
         details = PatientDetails(full_name=f"Patient {n}", email=f"p{n}@example.com", mobile="+447912345678")
         booked.append(book_appointment(doctor_id=who.pk, starts_at=slot.start, details=details))
     confirmed = transition(booked[0], Appointment.Status.CONFIRMED, Actor(Actor.DOCTOR, doctor_user))
-    prescription = get_or_start_prescription(confirmed, doctor_user)
-    PrescriptionAccessLog.objects.create(prescription=prescription, user=doctor_user, action="view")
+    get_or_start_prescription(confirmed, doctor_user)
+    # A prescription read in the audit trail, so the access-log list has a row to filter.
+    record_audit(AuditEvent.Action.VIEW, AuditEvent.ObjectType.PRESCRIPTION, confirmed.reference, user=doctor_user)
     return booked
 
 

@@ -6,11 +6,14 @@ class PortalConfig(AppConfig):
     verbose_name = "Portal"
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import post_migrate
 
         from .roles import ensure_role_groups
+        from .signals import on_user_logged_in
 
         # Groups and their permissions are data the code relies on: (re)create them after
         # every migrate so a fresh database and an upgraded one end up the same. Permissions of
         # every app exist only once the last app's post_migrate has run, so wait for that one.
         post_migrate.connect(ensure_role_groups)
+        user_logged_in.connect(on_user_logged_in, dispatch_uid="portal.on_user_logged_in")

@@ -19,7 +19,13 @@ from wagtail.models import Site
 
 from portal import ratelimit
 
-from ..access import appointment_from_token, get_appointment_for_request, grant_session_access
+from ..access import (
+    appointment_from_token,
+    end_session_access,
+    get_appointment_for_request,
+    grant_session_access,
+    session_access_ends,
+)
 from ..availability.selectors import slot_week
 from ..errors import BookingError
 from ..models import Appointment
@@ -168,8 +174,25 @@ def appointment_detail(request: HttpRequest, reference: str) -> HttpResponse:
         "link_opens_minutes": settings.ONLINE_LINK_VISIBLE_MINUTES,
         # Patients see the newest signed version, even while the doctor drafts the next one.
         "has_prescription": has_signed_prescription(appointment),
+        # Set when this browser sees the appointment through a guest grant: the page offers to end it.
+        "browser_access_ends": session_access_ends(request, appointment.reference),
     }
     return TemplateResponse(request, "booking/appointments/detail.html", context)
+
+
+@require_POST
+def end_browser_access(request: HttpRequest) -> HttpResponse:
+    """ "End access on this browser": forget every appointment this browser proved as a guest."""
+    end_session_access(request)
+    if not request.user.is_authenticated:
+        # A fresh session id too, so a copy of the old cookie opens nothing either.
+        request.session.cycle_key()
+    messages.success(
+        request,
+        "This browser no longer shows your appointment. To see it again, enter its reference and your "
+        "email, or open the link in your emails.",
+    )
+    return redirect("appointments:find")
 
 
 @never_cache

@@ -43,6 +43,7 @@ from home.models import (
     SpecializationPage,
     StandardPage,
 )
+from portal.mfa import DEMO_TOTP_SECRET, enrol_totp
 from portal.models import User
 from portal.phones import normalize_phone
 from portal.roles import group_for_role
@@ -691,6 +692,8 @@ class DemoSeeder:
             EmailAddress.objects.get_or_create(
                 user=user, email=user.email, defaults={"verified": True, "primary": True}
             )
+            if user.requires_strong_auth:  # second factor required: an authenticator app with the README's key
+                enrol_totp(user, DEMO_TOTP_SECRET)
             self.accounts[account["email"]] = user
         self.report("demo accounts", created, len(ACCOUNTS) - created)
 

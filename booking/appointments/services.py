@@ -115,7 +115,7 @@ def book_appointment(
         mode=details.mode,
         starts_at=starts_at,
         ends_at=starts_at + timedelta(minutes=doctor.slot_minutes),
-        fee=doctor.consultation_fee,
+        fee=doctor.fee(online=details.mode == Appointment.Mode.ONLINE),
     )
     appointment.set_status(status, hold_until=hold_until)
     try:
@@ -125,7 +125,10 @@ def book_appointment(
     except IntegrityError:
         raise SlotTaken(SLOT_TAKEN_MESSAGE) from None
     record_event(appointment, Actor(Actor.PATIENT if patient else Actor.GUEST, patient), from_status="")
-    queue_notification(appointment, "received")
+    if status not in Appointment.HOLD_STATUSES:
+        # A hold is not yet a request: the patient is still paying (or confirming their email),
+        # and whoever completes the hold tells them what happened (payments send a receipt).
+        queue_notification(appointment, "received")
     return appointment
 
 
@@ -307,6 +310,47 @@ def expire_stale_holds(*, now: datetime | None = None) -> int:
         expire_hold(appointment, now=now)
         expired += 1
     return expired
+
+
+# The one way out of EXPIRED: a payment that arrived after its hold ran out takes the slot again
+# through :func:`reinstate_expired_hold` (doctor lock and slot check, as for a new booking).
+REINSTATE_TARGETS = frozenset({Status.PENDING, Status.CONFIRMED})
+
+
+@transaction.atomic
+def reinstate_expired_hold(
+    appointment: Appointment, target: str, *, remark: str = "", now: datetime | None = None
+) -> Appointment:
+    """Give an expired hold its slot back, if the slot is still free; otherwise change nothing.
+
+    For the system only (a payment that succeeded after the hold lapsed). It takes the same
+    doctor lock, releases the same stale holds and runs the same slot check as
+    :func:`book_appointment`, so it can never take a time someone else holds: a time that was
+    taken, or is now too soon, raises :class:`SlotUnavailable` and nothing is saved.
+    """
+    if target not in REINSTATE_TARGETS:
+        raise ValueError(f"An expired hold cannot be reinstated as {target}.")
+    now = now or timezone.now()
+    doctor = lock_doctor(appointment.doctor_id)
+    release_stale_holds(doctor.pk, now=now)
+    locked = lock_appointment(appointment)
+    if locked.status != Status.EXPIRED:
+        raise TransitionRefused(f"A {locked.get_status_display().lower()} appointment cannot be reinstated.")
+    _check_slot(doctor, locked.starts_at, now=now, ignore=locked)
+    locked.set_status(target)
+    if target == Status.CONFIRMED and locked.mode == Appointment.Mode.ONLINE and not locked.meeting_url:
+        locked.meeting_url = generate_meeting_url(locked)
+    locked.ics_sequence += 1
+    try:
+        with transaction.atomic():
+            locked.save()
+    except IntegrityError:
+        raise SlotTaken(SLOT_TAKEN_MESSAGE) from None
+    record_event(locked, Actor(Actor.SYSTEM), from_status=Status.EXPIRED, to_status=target, remark=remark, now=now)
+    if target in NOTIFY_ON:
+        queue_notification(locked, NOTIFY_ON[target], remark=remark)
+    appointment.refresh_from_db()
+    return appointment
 
 
 @transaction.atomic

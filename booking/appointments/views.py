@@ -24,6 +24,7 @@ from ..availability.selectors import slot_week
 from ..errors import BookingError
 from ..models import Appointment
 from ..notifications.calendar import appointment_ics as build_ics
+from .checkout import MoneySummary, get_checkout
 from .forms import BookingForm, FindAppointmentForm
 from .selectors import bookable_doctor, has_signed_prescription, patient_appointments
 from .services import Actor, book_appointment, move_appointment, transition
@@ -53,32 +54,56 @@ def _initial_for(user) -> dict:
 
 @never_cache
 def book_with_doctor(request: HttpRequest, page_path: str) -> HttpResponse:
-    """GET: a week of free slots and the form. POST: book through the service, then confirm."""
+    """GET: a week of free slots and the form. POST: book through the service, then confirm.
+
+    The checkout (``checkout.get_checkout()``) says what the page tells patients about paying
+    and how a booking starts: as a request to the doctor, or as a hold while the patient pays on
+    the next page. Amounts are never read from the form.
+    """
     doctor = _doctor_or_404(request, page_path)
     status = 200
-    form_kwargs = {"offers_online": doctor.offers_online}
+    checkout = get_checkout()
+    terms = checkout.terms(doctor)
+    form_kwargs = {"offers_online": doctor.offers_online, "payment_choice": terms.offers_choice}
 
     if request.method == "POST":
         form = BookingForm(request.POST, **form_kwargs)
         if form.is_valid():
             patient = request.user if request.user.is_authenticated and request.user.is_patient else None
+            now = timezone.now()
+            start = checkout.start(
+                doctor, mode=form.cleaned_data["mode"], pay_online=form.chose_online_payment, now=now
+            )
             try:
                 appointment = book_appointment(
-                    doctor_id=doctor.pk, starts_at=form.cleaned_data["slot"], details=form.details(), patient=patient
+                    doctor_id=doctor.pk,
+                    starts_at=form.cleaned_data["slot"],
+                    details=form.details(),
+                    patient=patient,
+                    now=now,
+                    status=start.status,
+                    hold_until=start.hold_until,
                 )
             except BookingError as exc:
                 form.add_error("slot", exc.message)
                 status = 409
             else:
                 grant_session_access(request, appointment)
+                next_url = checkout.next_url(appointment)
+                if next_url:
+                    return redirect(next_url)
                 return redirect("appointments:confirmed", page_path=page_path, reference=appointment.reference)
         else:
             status = 400
     else:
         form = BookingForm(initial=_initial_for(request.user), **form_kwargs)
 
-    context = {"page": doctor, "self": doctor, "form": form, **slot_week_context(request, doctor)}
+    context = {"page": doctor, "self": doctor, "form": form, "terms": terms, **slot_week_context(request, doctor)}
     return TemplateResponse(request, "booking/appointments/book.html", context, status=status)
+
+
+def _money(appointment: Appointment) -> MoneySummary | None:
+    return get_checkout().summaries([appointment], now=timezone.now()).get(appointment.pk)
 
 
 @never_cache
@@ -91,6 +116,7 @@ def booking_confirmed(request: HttpRequest, page_path: str, reference: str) -> H
     context = {
         "page": doctor,
         "appointment": appointment,
+        "money": _money(appointment),
         "can_change": appointment.patient_can_change(),
         "cutoff": appointment.cancel_cutoff,
         "cutoff_hours": settings.BOOKING_CANCEL_CUTOFF_HOURS,
@@ -159,6 +185,7 @@ def appointment_detail(request: HttpRequest, reference: str) -> HttpResponse:
         return redirect("doctor:appointment", reference=appointment.reference)
     context = {
         "appointment": appointment,
+        "money": _money(appointment),
         "events": appointment.events.all(),
         "is_patient_side": actor is not None,
         "can_change": actor is not None and appointment.patient_can_change(),
@@ -189,12 +216,14 @@ def cancel_appointment(request: HttpRequest, reference: str) -> HttpResponse:
     actor = _patient_actor(request, appointment)
     if actor is None:
         raise Http404("No such appointment.")
+    money = _money(appointment)
     try:
         transition(appointment, Appointment.Status.CANCELLED, actor, remark=request.POST.get("remark", "")[:500])
     except BookingError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "Your appointment is cancelled. We have emailed you a confirmation.")
+        refund = f" {money.cancel_refund} is being refunded to your card." if money and money.cancel_refund else ""
+        messages.success(request, f"Your appointment is cancelled. We have emailed you a confirmation.{refund}")
     return redirect("appointments:detail", reference=appointment.reference)
 
 
@@ -254,5 +283,8 @@ def appointment_ics(request: HttpRequest, reference: str) -> HttpResponse:
 @never_cache
 @login_required
 def my_appointments(request: HttpRequest) -> HttpResponse:
-    """The signed-in user's own appointments, upcoming first."""
-    return TemplateResponse(request, "booking/appointments/mine.html", patient_appointments(request.user))
+    """The signed-in user's own appointments, upcoming first, with what was paid and refunded."""
+    context: dict = patient_appointments(request.user)
+    upcoming, past = list(context["upcoming"]), list(context["past"])
+    context.update(upcoming=upcoming, past=past, money=get_checkout().summaries(upcoming + past, now=timezone.now()))
+    return TemplateResponse(request, "booking/appointments/mine.html", context)

@@ -25,6 +25,8 @@ class Notification(models.Model):
         RESCHEDULED = "rescheduled", _("Rescheduled")
         PRESCRIPTION = "prescription", _("Prescription ready")
         REMINDER = "reminder", _("Reminder")
+        RECEIPT = "receipt", _("Payment receipt")
+        REFUND = "refund", _("Refund")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")

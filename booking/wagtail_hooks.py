@@ -1,7 +1,9 @@
 """Wagtail admin wiring for booking records, grouped under one "Bookings" menu.
 
 Lists use wagtail-modeladmin. Appointments are never created or edited by a bare model form:
-the "Manage" view changes status or moves them through ``booking.appointments.services``.
+the "Manage" view changes status or moves them through ``booking.appointments.services``, and
+records payments taken at the desk and refunds through ``booking.payments.services``. Payments,
+refunds and Stripe events are records, read-only here.
 """
 
 from django.urls import path, reverse
@@ -13,6 +15,7 @@ from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
 
 from .models import Appointment, Notification, PrescriptionAccessLog, clinic_zone
+from .payments.models import Payment, Refund, StripeEvent
 from .staff.views import AppointmentReportView, ManageAppointmentView
 
 
@@ -113,11 +116,143 @@ class PrescriptionAccessLogAdmin(ModelAdmin):
         return super().get_queryset(request).select_related("prescription__appointment", "user")
 
 
+class PaymentAdmin(ModelAdmin):
+    """Every payment, online or at the desk; records of what happened, changed only by the services.
+
+    Desk payments and refunds are made from an appointment's Manage page, where the booking and
+    refund rules apply.
+    """
+
+    model = Payment
+    menu_label = "Payments"
+    menu_icon = "tick-inverse"
+    list_display = (
+        "created_at",
+        "appointment_link",
+        "patient_email",
+        "method",
+        "amount_display",
+        "status",
+        "refunded_display",
+        "intent_id",
+    )
+    list_filter = ("status", "method", "created_at", "paid_at")
+    search_fields = ("appointment__reference", "intent_id", "appointment__email", "appointment__full_name")
+    ordering = ("-created_at",)
+    list_per_page = 50
+    inspect_view_enabled = True
+    inspect_view_fields = (
+        "appointment",
+        "method",
+        "status",
+        "amount_display",
+        "refunded_display",
+        "currency",
+        "intent_id",
+        "stripe_status",
+        "last_error",
+        "recorded_by",
+        "note",
+        "created_at",
+        "paid_at",
+    )
+    permission_helper_class = ReadOnlyPermissionHelper
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("appointment")
+
+    def appointment_link(self, obj):
+        return format_html('<a href="{}">{}</a>', manage_url(obj.appointment), obj.appointment.reference)
+
+    appointment_link.short_description = "Appointment"
+    appointment_link.admin_order_field = "appointment__reference"
+
+    def patient_email(self, obj):
+        return obj.appointment.email
+
+    patient_email.short_description = "Email"
+
+    def amount_display(self, obj):
+        return obj.amount_display
+
+    amount_display.short_description = "Amount"
+
+    def refunded_display(self, obj):
+        return obj.refunded_display if obj.amount_refunded else "—"
+
+    refunded_display.short_description = "Refunded"
+
+
+class RefundAdmin(ModelAdmin):
+    """Every refund: by policy, for a late payment, by staff or made in Stripe; with its state at Stripe."""
+
+    model = Refund
+    menu_label = "Refunds"
+    menu_icon = "undo"
+    list_display = (
+        "created_at",
+        "appointment_link",
+        "amount_display",
+        "reason",
+        "status",
+        "requested_by",
+        "refund_id",
+        "last_error",
+    )
+    list_filter = ("status", "reason", "created_at")
+    search_fields = (
+        "payment__appointment__reference",
+        "payment__intent_id",
+        "refund_id",
+        "payment__appointment__email",
+    )
+    ordering = ("-created_at",)
+    inspect_view_enabled = True
+    permission_helper_class = ReadOnlyPermissionHelper
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("payment__appointment", "requested_by")
+
+    def appointment_link(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>', manage_url(obj.payment.appointment), obj.payment.appointment.reference
+        )
+
+    appointment_link.short_description = "Appointment"
+
+    def amount_display(self, obj):
+        return obj.amount_display
+
+    amount_display.short_description = "Amount"
+
+
+class StripeEventAdmin(ModelAdmin):
+    """The webhook events received and what each did (or why it was ignored or refused)."""
+
+    model = StripeEvent
+    menu_label = "Stripe events"
+    menu_icon = "code"
+    list_display = ("received_at", "type", "event_id", "payment", "outcome")
+    list_filter = ("type", "received_at")
+    search_fields = ("event_id", "type", "payment__intent_id", "payment__appointment__reference")
+    permission_helper_class = ReadOnlyPermissionHelper
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("payment__appointment")
+
+
 class BookingGroup(ModelAdminGroup):
     menu_label = "Bookings"
     menu_icon = "date"
     menu_order = 200
-    items = (AppointmentAdmin, NotificationAdmin, PrescriptionAccessLogAdmin)
+    items = (
+        AppointmentAdmin,
+        PaymentAdmin,
+        RefundAdmin,
+        NotificationAdmin,
+        PrescriptionAccessLogAdmin,
+        StripeEventAdmin,
+    )
 
     def get_submenu_items(self):
         items = super().get_submenu_items()

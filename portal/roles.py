@@ -25,6 +25,12 @@ STAFF_PERMISSIONS = [
     ("booking", "view_notification"),
     ("booking", "view_prescription"),
     ("booking", "view_prescriptionaccesslog"),
+    # Payments: read every record, record desk payments, refund (fully or partly, with a reason).
+    ("payments", "view_payment"),
+    ("payments", "add_payment"),
+    ("payments", "view_refund"),
+    ("payments", "add_refund"),
+    ("payments", "view_stripeevent"),
 ]
 
 

@@ -44,6 +44,7 @@ from ..appointments.services import (
 from ..availability.services import ScheduleLocked, publish_profile_and_schedule
 from ..errors import BookingError
 from ..models import Appointment, clinic_zone, normalize_reference
+from ..payments.selectors import money_summaries
 from .forms import DoctorProfileForm, MeetingLinkForm, SearchForm, TransitionForm, schedule_formsets
 
 Status = Appointment.Status
@@ -177,6 +178,8 @@ def dashboard(request: HttpRequest, doctor: DoctorPage) -> HttpResponse:
     today_rows = [(appointment, actions_for(appointment, actor, now)) for appointment in by_day[today]]
     pending = pending_requests(doctor, now, limit=PENDING_LIMIT)
     counts = doctor_counts(doctor, now)
+    # "Paid £60.00" on a request tells the doctor the patient has paid (and is refunded if declined).
+    money = money_summaries(pending, now=now)
     context = {
         "doctor": doctor,
         "today": today,
@@ -185,6 +188,7 @@ def dashboard(request: HttpRequest, doctor: DoctorPage) -> HttpResponse:
         "week_start": monday,
         "week_end": monday + timedelta(days=6),
         "pending": pending,
+        "money": money,
         # Every upcoming pending request can be confirmed or declined by its doctor.
         "confirm_action": make_action(Status.PENDING, Status.CONFIRMED, actor),
         "decline_action": make_action(Status.PENDING, Status.DECLINED, actor),
@@ -216,6 +220,7 @@ def _appointment_context(
         "is_online": is_online,
         "meeting_form": meeting_form if can_set_link else None,
         "prescription": getattr(appointment, "prescription", None),
+        "money": money_summaries([appointment], now=now).get(appointment.pk),
         "prescription_edit_url": reverse("prescriptions:edit", args=[appointment.reference]),
         "prescription_url": reverse("prescriptions:detail", args=[appointment.reference]),
         "clinic_tz": clinic_zone(),

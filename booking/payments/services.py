@@ -35,7 +35,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -417,7 +417,7 @@ def handle_event(event: Event, *, now: datetime | None = None) -> str:
                 record = StripeEvent.objects.create(
                     event_id=event.id,
                     type=event.type[:100],
-                    stripe_created_at=datetime.fromtimestamp(event.created, tz=timezone.utc) if event.created else None,
+                    stripe_created_at=datetime.fromtimestamp(event.created, tz=UTC) if event.created else None,
                     received_at=now,
                 )
         except IntegrityError:
@@ -711,20 +711,16 @@ def staff_refund(payment: Payment, amount: int, *, user, reason: str, key: str) 
 def pay_at_clinic_instead(appointment: Appointment, *, now: datetime | None = None) -> Appointment:
     """For a doctor where paying online is optional: the held booking goes to the doctor unpaid.
 
-    The unused intent is cancelled first so a forgotten tab cannot charge later; if Stripe is
-    unreachable the switch still happens and ``reconcile_payments`` cancels the intent later. A
-    payment that succeeded meanwhile simply counts (see :func:`settle`).
+    The appointment moves on first; its unused intent is then cancelled by the reaction to that
+    change (:func:`react_to_status_change`), so a forgotten tab cannot charge later. A payment
+    that succeeds in between simply counts (see :func:`settle`).
     """
     now = now or timezone.now()
     payment = Payment.objects.filter(idempotency_key=online_key(appointment)).first()
     if payment is not None and payment.is_paid:
-        raise PaymentRefused("This booking is already paid.")
-    if payment is not None and payment.intent_id and payment.is_pending:
-        _cancel_intent(payment, now=now)
+        raise PaymentRefused("This booking is already paid.", code="already_paid")
     appointment.refresh_from_db()
-    if not appointment.is_awaiting_payment:
-        raise PaymentRefused(not_payable_message(appointment, now=now))
-    if appointment.hold_expires_at and appointment.hold_expires_at <= now:
+    if not appointment.is_awaiting_payment or (appointment.hold_expires_at and appointment.hold_expires_at <= now):
         raise PaymentRefused(not_payable_message(appointment, now=now))
     with transaction.atomic():
         transition(appointment, Status.PENDING, SYSTEM, remark="The patient will pay at the clinic.", now=now)

@@ -111,13 +111,13 @@ def test_a_declined_card_then_another_card(client, doctor, free_slot, stripe_on,
 def test_three_d_secure_completed(client, doctor, free_slot, stripe_on, committed):
     checkout = book(client, doctor, free_slot(doctor))
     secret = checkout.client_secret()
-    status, body = stripe_on.confirm_card(secret, THREE_D_SECURE_CARD)
+    _status, body = stripe_on.confirm_card(secret, THREE_D_SECURE_CARD)
     assert body["status"] == "requires_action"
     # The patient has not authenticated yet: the return page (if reached) does not call it paid.
     checkout.back_from_stripe()
     assert checkout.refresh().status == Status.PENDING_PAYMENT
 
-    status, body = stripe_on.authenticate(secret, success=True)
+    _status, body = stripe_on.authenticate(secret, success=True)
     assert body["status"] == "succeeded"
     with committed():
         checkout.back_from_stripe()

@@ -216,9 +216,15 @@ def lock_appointment(appointment: Appointment) -> Appointment:
     """Lock the appointment's row and re-read it (with its doctor): the one lock every change takes.
 
     Re-reading under the lock is what makes two people acting at once safe: the second one sees
-    the first one's status, not the one their page was built from.
+    the first one's status, not the one their page was built from. Only the appointment's row is
+    locked: on MySQL/MariaDB a ``SELECT … FOR UPDATE`` with a join locks the joined doctor rows
+    too, and a change holding an appointment while waiting for its doctor deadlocks with a
+    booking holding the doctor while it releases that doctor's stale holds. The doctor is read
+    without a lock; whoever needs the doctor's lock takes it first (``lock_doctor``).
     """
-    return Appointment.objects.select_for_update().select_related("doctor").get(pk=appointment.pk)
+    locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    locked.doctor = DoctorPage.objects.get(pk=locked.doctor_id)
+    return locked
 
 
 def record_event(

@@ -154,7 +154,9 @@ def prepare_payment(appointment: Appointment, *, now: datetime | None = None) ->
         )
         intent = _remember_intent(payment, intent)
         payment.refresh_from_db()
-    if intent is None or intent.status not in PAYABLE_INTENT_STATUSES:
+    elif intent is None or intent.id != payment.intent_id:
+        intent = gateway.retrieve_intent(payment.intent_id)  # another tab created it meanwhile
+    if intent.status not in PAYABLE_INTENT_STATUSES:
         raise PaymentRefused(not_payable_message(appointment, now=now))
     return payment, intent
 
@@ -293,7 +295,10 @@ def _on_succeeded(payment: Payment, intent: Intent, *, now: datetime) -> str:
     payment.last_error = ""
     payment.save(update_fields=["status", "stripe_status", "paid_at", "last_error", "updated_at"])
     record_event(
-        payment.appointment, SYSTEM, remark=f"Payment of {payment.amount_display} received (card, {payment.reference})."
+        payment.appointment,
+        SYSTEM,
+        remark=f"Payment of {payment.amount_display} received (card, {payment.reference}).",
+        now=now,
     )
     return settle(payment, now=now)
 

@@ -19,14 +19,14 @@ from wagtail.models import Site
 
 from portal import ratelimit
 
-from ..access import appointment_from_token, get_appointment_for_request, grant_session_access
+from ..access import appointment_from_token, get_appointment_for_request, grant_session_access, session_references
 from ..availability.selectors import slot_week
 from ..errors import BookingError
 from ..models import Appointment
 from ..notifications.calendar import appointment_ics as build_ics
 from .checkout import MoneySummary, get_checkout
 from .forms import BookingForm, FindAppointmentForm
-from .selectors import bookable_doctor, has_signed_prescription, patient_appointments
+from .selectors import bookable_doctor, has_signed_prescription, own_booking_of_slot, patient_appointments
 from .services import Actor, book_appointment, move_appointment, transition
 
 
@@ -85,14 +85,19 @@ def book_with_doctor(request: HttpRequest, page_path: str) -> HttpResponse:
                     hold_until=start.hold_until,
                 )
             except BookingError as exc:
-                form.add_error("slot", exc.message)
-                status = 409
-            else:
+                # The same form sent twice (a double click): continue where the first one went.
+                appointment = own_booking_of_slot(
+                    session_references(request), doctor, form.cleaned_data["slot"], form.cleaned_data["email"]
+                )
+                if appointment is None:
+                    form.add_error("slot", exc.message)
+                    status = 409
+            if appointment is not None and status != 409:
                 grant_session_access(request, appointment)
-                next_url = checkout.next_url(appointment)
-                if next_url:
-                    return redirect(next_url)
-                return redirect("appointments:confirmed", page_path=page_path, reference=appointment.reference)
+                confirmed = reverse(
+                    "appointments:confirmed", kwargs={"page_path": page_path, "reference": appointment.reference}
+                )
+                return redirect(checkout.next_url(appointment) or confirmed)
         else:
             status = 400
     else:

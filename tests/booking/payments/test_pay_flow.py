@@ -20,7 +20,7 @@ from booking.payments.models import Payment
 from home.models import DoctorPage
 from tests.factories import PASSWORD
 
-from .conftest import book, deliver, event_for
+from .conftest import book, booking_data, deliver, event_for
 
 pytestmark = pytest.mark.django_db
 
@@ -258,3 +258,22 @@ def test_a_signed_in_patient_pays_and_sees_it_in_me(client, patient, doctor, slo
     detail = client.get(reverse("appointments:detail", args=[checkout.appointment.reference])).content.decode()
     assert "£60.00 by card" in detail
     assert "If you cancel now you will get £60.00 back" in detail
+
+
+def test_the_booking_form_sent_twice_continues_to_the_same_payment(client, doctor, free_slot, stripe_on):
+    slot = free_slot(doctor)
+    first = book(client, doctor, slot)
+    again = book(client, doctor, slot)  # the same browser sends the form again
+    assert again.appointment == first.appointment
+    assert again.response["Location"] == first.pay_url
+    assert Appointment.objects.count() == 1
+
+
+def test_a_taken_slot_is_refused_before_any_payment(client, doctor, free_slot, stripe_on):
+    slot = free_slot(doctor)
+    book(client, doctor, slot)
+    other = Client()
+    response = other.post(f"{doctor.url}book/", booking_data(slot, email="late@example.com"))
+    assert response.status_code == 409 and "not available" in response.content.decode()
+    assert Appointment.objects.count() == 1 and Payment.objects.count() == 0
+    assert stripe_on.intents_for("late@example.com") == []

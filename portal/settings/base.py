@@ -230,6 +230,8 @@ LOGGING = {
         # server's own output; failures are still logged as warnings and errors.
         "django_tasks": {"level": env("TASKS_LOG_LEVEL", "WARNING")},
         "django_tasks_db": {"level": env("TASKS_LOG_LEVEL", "WARNING")},
+        # stripe-python logs every request at INFO; the portal logs what matters itself.
+        "stripe": {"level": env("STRIPE_LOG_LEVEL", "WARNING")},
     },
 }
 PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", "GB")

@@ -137,6 +137,10 @@ def test_book_pay_after_a_decline_and_the_doctor_sees_a_paid_request(live_server
     staff.goto(f"{base}/admin/payments/refund/?q={appointment.reference}")
     assert "Declined by the clinic" in staff.locator("table.listing").inner_text()
     shot("admin-refunds", target=staff)
+    day = appointment.local_starts_at.date().isoformat()
+    staff.goto(f"{base}/admin/bookings/report/?from={day}&to={day}")
+    assert "Payments for these appointments" in staff.locator("body").inner_text()
+    shot("admin-report", target=staff)
 
 
 def test_three_d_secure_failure_then_success(live_server, page, shot, paying_site):

@@ -257,3 +257,14 @@ def test_a_refund_made_in_stripes_dashboard_is_recorded(client, paid, stripe_on,
     assert response.json()["outcome"] == "duplicate: refund already succeeded"
     payment.refresh_from_db()
     assert payment.amount_refunded == 1500 and Payment.objects.count() == 1
+
+
+def test_an_intent_whose_create_response_was_lost_is_adopted(client, paid, stripe_on, committed):
+    """Stripe made the intent but our record never got its id (a timeout after Stripe acted):
+    the metadata naming our payment and appointment ties them together again."""
+    intent_id = paid.payment.intent_id
+    Payment.objects.filter(pk=paid.payment.pk).update(intent_id=None)
+    with committed():
+        response = deliver(client, succeeded_event(stripe_on, paid))
+    assert response.json()["outcome"] == "paid"
+    assert paid.payment.intent_id == intent_id and paid.payment.is_paid

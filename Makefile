@@ -70,8 +70,9 @@ format: $(VENV)/.installed-dev
 check: $(VENV)/.installed-dev var
 	$(PY) manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=portal.settings.production SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
-		WAGTAILADMIN_BASE_URL=https://clinic.example \
-		ALLOWED_HOSTS=clinic.example $(PY) manage.py check --deploy --fail-level WARNING
+		WAGTAILADMIN_BASE_URL=https://clinic.example ALLOWED_HOSTS=clinic.example \
+		ATTACHMENT_ENCRYPTION_KEYS=$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())') \
+		$(PY) manage.py check --deploy --fail-level WARNING
 
 clean:
 	rm -rf $(VENV) var

@@ -1,14 +1,25 @@
 """Every "who may" rule of the booking app, in one module.
 
 * Who may **see** an appointment (:func:`can_view`, :func:`get_appointment_for_request`): its
-  patient's account, the doctor it is with, clinic staff with the permission, and a guest whose
-  session proved the reference *and* the email it was booked with (or opened a signed link).
-  Everyone else gets a 404, so a reference's existence is never confirmed.
+  patient's account, the doctor it is with, clinic staff with the permission, and — for a
+  *guest* booking only — a guest whose session proved the reference *and* the email it was
+  booked with (or opened a signed link). Everyone else gets a 404, so a reference's existence is
+  never confirmed.
+* **Guest grants end when a booking joins an account** (:func:`guest_grant_applies`): once the
+  account holder confirms a booking as theirs, the session that booked it, any session that
+  proved reference and email, and the signed link in earlier emails stop opening it; the link
+  leads to sign-in instead. Otherwise whoever booked with someone else's address would keep
+  reading what becomes that patient's record.
+* Who **read** a prescription, for the access log (:func:`reader_account`).
 * Who may **change** it (:func:`check_owner`): doctors only their own appointments, patients only
   theirs. *Which* changes are allowed when is the lifecycle's table in
   ``booking.appointments.services``; this module only answers "is it yours".
 * Who may **read or write a prescription** (:func:`prescription_audience`,
   :func:`check_may_prescribe`).
+
+The getters here also write the audit trail (``booking.audit``): every look at an appointment,
+and every refused look at one that exists, is one row. A 404 for a reference that does not exist
+is not recorded: there is nothing to protect, and guesses are the rate limits' business.
 """
 
 from __future__ import annotations
@@ -22,9 +33,11 @@ from django.core import signing
 from django.http import Http404, HttpRequest
 
 from home.models import DoctorPage
+from portal.emails import comparable_email
 
+from .audit.services import record_audit
 from .errors import NotPrescribable, NotPrescribingDoctor, TransitionRefused
-from .models import Appointment, normalize_reference
+from .models import Appointment, AuditEvent, normalize_reference
 
 SESSION_KEY = "appointment_access"
 
@@ -36,11 +49,28 @@ PRESCRIBABLE_STATUSES = (Appointment.Status.CONFIRMED, Appointment.Status.COMPLE
 
 
 def grant_session_access(request: HttpRequest, appointment: Appointment) -> None:
-    """Let this browser session see ``appointment`` (after booking it, or proving reference + email)."""
+    """Let this browser session see ``appointment`` (after booking it, or proving reference + email).
+
+    Only guest bookings take grants: an account holder's appointment opens by signing in.
+    """
+    if appointment.patient_id is not None:
+        return
     granted = list(request.session.get(SESSION_KEY, []))
     if appointment.reference not in granted:
         granted = (granted + [appointment.reference])[-50:]
         request.session[SESSION_KEY] = granted
+
+
+def appointment_for_guest_proof(reference: str, email: str) -> Appointment | None:
+    """The guest booking that ``reference`` + ``email`` prove, or None.
+
+    None alike for an unknown reference, a wrong email and an account holder's booking: the
+    reference and email travel in every email, so for an account's appointment they are not
+    enough (the account's password is), and the caller must not be able to tell the cases apart.
+    """
+    return Appointment.objects.filter(
+        reference=normalize_reference(reference), email__iexact=email, patient__isnull=True
+    ).first()
 
 
 def session_references(request: HttpRequest) -> list[str]:
@@ -55,6 +85,17 @@ def session_grants_apply(user: Any) -> bool:
     them (a forwarded email, a shared calendar) must not widen those rights.
     """
     return not user.is_authenticated or user.is_patient
+
+
+def guest_grant_applies(user: Any, appointment: Appointment) -> bool:
+    """True if a guest grant (session or signed link) may open ``appointment`` for ``user``.
+
+    Only while the booking is a guest booking: the grant proved an email address, and a booking
+    that has joined an account is opened by that account's password alone. Checking the live
+    ``patient_id`` (rather than remembering anything in the session) ends every grant, in every
+    browser, the moment the booking is claimed.
+    """
+    return appointment.patient_id is None and session_grants_apply(user)
 
 
 # --- Doctors ---------------------------------------------------------------------------------
@@ -79,7 +120,7 @@ def is_appointments_doctor(user: Any, appointment: Appointment) -> bool:
 
 def can_view(user: Any, appointment: Appointment, session_refs: list[str] | tuple[str, ...] = ()) -> bool:
     """True if ``user`` (possibly anonymous) or this session may see the appointment."""
-    if appointment.reference in session_refs and session_grants_apply(user):
+    if appointment.reference in session_refs and guest_grant_applies(user, appointment):
         return True
     if not user.is_authenticated:
         return False
@@ -88,15 +129,98 @@ def can_view(user: Any, appointment: Appointment, session_refs: list[str] | tupl
     return appointment.patient_id == user.pk or is_appointments_doctor(user, appointment)
 
 
-def get_appointment_for_request(request: HttpRequest, reference: str, queryset: Any = None) -> Appointment:
-    """Return the appointment if this request may see it, else raise Http404."""
+def record_appointment_audit(
+    request: HttpRequest,
+    appointment: Appointment,
+    action: str,
+    *,
+    outcome: str = AuditEvent.Outcome.ALLOWED,
+    object_type: str = AuditEvent.ObjectType.APPOINTMENT,
+    detail: str = "",
+) -> None:
+    """One audit row about ``appointment`` for this request; a guest is named by the booking's email.
+
+    An allowed read names an account only when that account's *own* rights opened it (the
+    patient, the doctor, staff with the permission): a read through a guest grant is a guest's
+    read even in a browser also signed in to some account, so the trail never attributes what a
+    guest session did to an account. A refused attempt names whoever was signed in.
+    """
+    allowed = outcome == AuditEvent.Outcome.ALLOWED
+    user = request.user
+    if allowed and user.is_authenticated:
+        if object_type == AuditEvent.ObjectType.APPOINTMENT:
+            own_rights = can_view(user, appointment)
+        else:
+            own_rights = reader_account(user, appointment) is not None
+        if not own_rights:
+            user = AnonymousUser()
+    record_audit(
+        action,
+        object_type,
+        appointment.reference,
+        request=request,
+        user=user,
+        outcome=outcome,
+        detail=detail,
+        guest_email=appointment.email if allowed else "",
+    )
+
+
+def get_appointment_for_request(
+    request: HttpRequest,
+    reference: str,
+    queryset: Any = None,
+    *,
+    action: str = AuditEvent.Action.VIEW,
+    object_type: str = AuditEvent.ObjectType.APPOINTMENT,
+    record_allowed: bool = True,
+    detail: str = "",
+) -> Appointment:
+    """Return the appointment if this request may see it, else raise Http404.
+
+    Records ``action`` on ``object_type`` in the audit trail: always when refused (for a
+    reference that exists), and when allowed unless ``record_allowed`` is False because the
+    caller records what it then does (a change, a prescription read), so a request writes one row.
+    """
     queryset = queryset if queryset is not None else Appointment.objects.select_related("doctor")
     try:
         appointment = queryset.get(reference=normalize_reference(reference))
     except Appointment.DoesNotExist:
         raise Http404("No such appointment.") from None
     if not can_view(request.user, appointment, session_references(request)):
+        record_appointment_audit(
+            request, appointment, action, object_type=object_type, outcome=AuditEvent.Outcome.REFUSED, detail=detail
+        )
         raise Http404("No such appointment.")
+    if record_allowed:
+        record_appointment_audit(request, appointment, action, object_type=object_type, detail=detail)
+    return appointment
+
+
+def get_doctors_appointment(
+    request: HttpRequest,
+    doctor: DoctorPage,
+    reference: str,
+    *related: str,
+    action: str = AuditEvent.Action.VIEW,
+    record_allowed: bool = True,
+) -> Appointment:
+    """The doctor's own appointment with this reference, else Http404 (a colleague's one too).
+
+    Recorded like :func:`get_appointment_for_request`: a colleague's reference is a refused look.
+    """
+    queryset = Appointment.objects.select_related(*related) if related else Appointment.objects.all()
+    try:
+        appointment = queryset.get(reference=normalize_reference(reference))
+    except Appointment.DoesNotExist:
+        raise Http404("No such appointment.") from None
+    if appointment.doctor_id != doctor.pk:
+        record_appointment_audit(
+            request, appointment, action, outcome=AuditEvent.Outcome.REFUSED, detail="doctor's dashboard"
+        )
+        raise Http404("No such appointment.")
+    if record_allowed:
+        record_appointment_audit(request, appointment, action, detail="doctor's dashboard")
     return appointment
 
 
@@ -164,7 +288,7 @@ def prescription_audience(
     """
     if can_see_drafts(user, appointment):
         return Audience.CLINICIAN
-    if appointment.reference in session_refs and session_grants_apply(user or AnonymousUser()):
+    if appointment.reference in session_refs and guest_grant_applies(user or AnonymousUser(), appointment):
         return Audience.PATIENT
     if user is not None and user.is_authenticated and appointment.patient_id == user.pk:
         return Audience.PATIENT
@@ -174,6 +298,21 @@ def prescription_audience(
 def audience_for_request(request: HttpRequest, appointment: Appointment) -> Audience:
     """:func:`prescription_audience` for a request (reads the guest session's granted references)."""
     return prescription_audience(request.user, appointment, session_references(request))
+
+
+def reader_account(user: Any, appointment: Appointment) -> Any | None:
+    """The account to record as the reader of the appointment's prescription, or None.
+
+    An account is recorded only when its *own* rights open the prescription: the patient whose
+    appointment it is, its doctor, staff with the permission. A read through a guest grant is a
+    guest's read even if the browser is also signed in to some account, so the log never names
+    an account for what a guest session did.
+    """
+    if user is None or not user.is_authenticated:
+        return None
+    if appointment.patient_id == user.pk or can_see_drafts(user, appointment):
+        return user
+    return None
 
 
 def can_read_prescription(user: Any, appointment: Appointment, session_refs: list[str] | tuple[str, ...] = ()) -> bool:
@@ -186,18 +325,26 @@ def can_read_prescription(user: Any, appointment: Appointment, session_refs: lis
 
 # --- Signed links for guests ----------------------------------------------------------------
 # Emails to guests carry a link that opens the appointment without typing the reference and
-# email. The token signs both, so it stops working if either changes, and it expires.
+# email. The token signs both, so it stops working if either changes, and it expires. Once the
+# booking has joined an account the link no longer opens it (see guest_grant_applies); the view
+# sends the reader to sign in instead.
 
 _SALT = "booking.guest-link"
 
 
 def guest_link_token(appointment: Appointment) -> str:
     """A signed, timestamped token for ``appointment`` and the email it was booked with."""
-    return signing.dumps({"r": appointment.reference, "e": appointment.email.lower()}, salt=_SALT, compress=True)
+    return signing.dumps(
+        {"r": appointment.reference, "e": comparable_email(appointment.email)}, salt=_SALT, compress=True
+    )
 
 
 def appointment_from_token(reference: str, token: str) -> Appointment | None:
-    """The appointment a valid, unexpired token names, or None (bad signature, expired, mismatch)."""
+    """The appointment a valid, unexpired token names, or None (bad signature, expired, mismatch).
+
+    It may have joined an account since the link was sent: callers honour the link only while
+    :func:`guest_grant_applies`, and otherwise point to sign-in (never a 404 for the owner).
+    """
     max_age = settings.GUEST_LINK_MAX_AGE_DAYS * 24 * 3600
     try:
         data = signing.loads(token, salt=_SALT, max_age=max_age)
@@ -205,7 +352,5 @@ def appointment_from_token(reference: str, token: str) -> Appointment | None:
         return None
     if not isinstance(data, dict) or data.get("r") != normalize_reference(reference):
         return None
-    # Only guest bookings: an account holder's appointment opens after signing in, never by link.
-    return Appointment.objects.filter(
-        reference=data["r"], email__iexact=data.get("e", ""), patient__isnull=True
-    ).first()
+    # Exact equality of the normal form (links sent before emails were normalised still match).
+    return Appointment.objects.filter(reference=data["r"], email=comparable_email(data.get("e", ""))).first()

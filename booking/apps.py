@@ -9,7 +9,8 @@ class BookingConfig(AppConfig):
         from allauth.account.signals import email_confirmed
         from django.contrib.auth.signals import user_logged_in
 
-        from .appointments.claims import on_email_confirmed, on_user_logged_in
+        from .appointments.receivers import on_email_confirmed, on_user_logged_in
 
-        email_confirmed.connect(on_email_confirmed, dispatch_uid="booking.claim_on_confirm")
-        user_logged_in.connect(on_user_logged_in, dispatch_uid="booking.claim_on_login")
+        # Guest bookings found for the patient's verified address are offered, never attached.
+        email_confirmed.connect(on_email_confirmed, dispatch_uid="booking.found_bookings_on_confirm")
+        user_logged_in.connect(on_user_logged_in, dispatch_uid="booking.found_bookings_on_login")

@@ -13,18 +13,33 @@ doctor page that is being created, never to one that exists.
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from allauth.account.models import EmailAddress
 from django.utils import timezone
 
-from booking.models import TimeOff, WorkingHours, clinic_zone
-from home.demo.content import ACCOUNTS, HOURS_PATTERNS, TIME_OFF
+from booking.appointments.services import (
+    Actor,
+    PatientDetails,
+    book_appointment,
+    expire_hold,
+    record_event,
+    transition,
+)
+from booking.availability.selectors import doctor_free_slots
+from booking.models import Appointment, ClinicClosure, TimeOff, WorkingHours, clinic_zone
+from booking.prescriptions.services import save_prescription, sign_prescription
+from home.demo.content import ACCOUNTS, CLOSED_DAYS, HOURS_PATTERNS, TIME_OFF
 from home.demo.pages import SeedOutput, publish
 from home.models import DoctorPage
 from portal.models import User
 from portal.phones import normalize_phone
-from portal.roles import group_for_role
+from portal.roles import sync_role_groups
+
+# Whose diary the demo fills: the demo doctor (doctor@example.com's page) and the demo patient.
+DEMO_DOCTOR_SLUG = "dr-amara-okafor"
+DEMO_DOCTOR_EMAIL = "doctor@example.com"
+DEMO_PATIENT_EMAIL = "patient@example.com"
 
 
 class BookingSeeder:
@@ -90,6 +105,136 @@ class BookingSeeder:
         else:
             self.out.write("Doctor accounts already linked")
 
+    # --- Closures ---------------------------------------------------------------------------
+
+    def seed_closures(self) -> None:
+        """The bank holidays in ``CLOSED_DAYS`` for this year and the next, each created once."""
+        this_year = timezone.localdate(timezone=clinic_zone()).year
+        created = existing = 0
+        for year in (this_year, this_year + 1):
+            for month, day, reason in CLOSED_DAYS:
+                on = date(year, month, day)
+                _closure, new = ClinicClosure.objects.get_or_create(
+                    start_date=on, end_date=on, defaults={"reason": reason}
+                )
+                created += new
+                existing += not new
+        self.out.report("clinic closures", created, existing)
+
+    # --- Appointments -------------------------------------------------------------------------
+
+    def seed_appointments(self, doctors: dict[str, DoctorPage]) -> None:
+        """Appointments in every state for the demo doctor and patient, so dashboards are alive.
+
+        Future ones go through the booking and lifecycle services like any booking; past ones are
+        written directly (the service rightly refuses the past) with their timeline, and one of
+        them carries a signed prescription. Skipped when the demo patient already has appointments
+        with the demo doctor, so running the command again adds nothing.
+        """
+        doctor = doctors.get(DEMO_DOCTOR_SLUG)
+        patient = self.accounts.get(DEMO_PATIENT_EMAIL)
+        doctor_user = self.accounts.get(DEMO_DOCTOR_EMAIL)
+        if doctor is None or patient is None or doctor_user is None:
+            return
+        if Appointment.objects.filter(doctor=doctor, patient=patient).exists():
+            self.out.write("Demo appointments already present")
+            return
+        today = timezone.localdate(timezone=clinic_zone())
+        as_doctor = Actor(Actor.DOCTOR, doctor_user)
+        as_patient = Actor(Actor.PATIENT, patient)
+        guest = PatientDetails(full_name="Gus Guest", email="gus.guest@example.com", mobile="+447400123457")
+        mine = PatientDetails(full_name=patient.get_full_name(), email=patient.email, mobile=str(patient.mobile))
+        created = 0
+
+        def book(days_ahead: int, details: PatientDetails, owner: User | None, **extra) -> Appointment | None:
+            for day in range(days_ahead, days_ahead + 7):
+                slots = doctor_free_slots(doctor, today + timedelta(days=day), today + timedelta(days=day))
+                if slots:
+                    return book_appointment(
+                        doctor_id=doctor.pk, starts_at=slots[len(slots) // 3].start, details=details, patient=owner
+                    )
+            return None
+
+        upcoming = [
+            (2, guest, None, None, ""),
+            (3, mine, patient, None, ""),
+            (5, mine, patient, Appointment.Status.CONFIRMED, ""),
+            (6, mine, patient, Appointment.Status.CANCELLED, "I have to travel for work that week."),
+            (9, guest, None, Appointment.Status.DECLINED, "Please book with our GP first for a referral."),
+        ]
+        for days_ahead, details, owner, target, remark in upcoming:
+            appointment = book(days_ahead, details, owner)
+            if appointment is None:
+                continue
+            created += 1
+            if target == Appointment.Status.CANCELLED:
+                transition(appointment, target, as_patient, remark=remark)
+            elif target is not None:
+                transition(appointment, target, as_doctor, remark=remark)
+
+        past = [
+            (7, Appointment.Status.COMPLETED, True),
+            (14, Appointment.Status.NO_SHOW, False),
+            (30, Appointment.Status.COMPLETED, False),
+            (20, Appointment.Status.EXPIRED, False),
+        ]
+        for days_ago, status, prescribe in past:
+            appointment = past_appointment(doctor, doctor_user, patient, today - timedelta(days=days_ago), status)
+            created += 1
+            if prescribe:
+                save_prescription(
+                    appointment,
+                    doctor_user,
+                    advice="Keep a diary of palpitations for two weeks and cut down on caffeine.",
+                    follow_up_on=today + timedelta(days=21),
+                    medications=[
+                        {
+                            "drug": "Bisoprolol",
+                            "dose": "1.25 mg",
+                            "frequency": "once a day",
+                            "duration": "4 weeks",
+                            "instructions": "in the morning",
+                        }
+                    ],
+                    tests=[{"name": "24-hour ECG (Holter)", "notes": "Book at reception"}],
+                )
+                sign_prescription(appointment, doctor_user)
+        self.out.report("demo appointments", created, 0)
+
+
+def past_appointment(doctor: DoctorPage, doctor_user: User, patient: User, day: date, status: str) -> Appointment:
+    """An appointment that already happened (or lapsed), with the timeline it would have had."""
+    starts_at = datetime.combine(day, time(10, 0), tzinfo=clinic_zone())
+    appointment = Appointment(
+        doctor=doctor,
+        patient=patient,
+        full_name=patient.get_full_name(),
+        email=patient.email,
+        mobile=patient.mobile,
+        reason="Palpitations in the evenings." if status != Appointment.Status.EXPIRED else "",
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=doctor.slot_minutes),
+        fee=doctor.consultation_fee,
+    )
+    if status == Appointment.Status.EXPIRED:
+        appointment.set_status(Appointment.Status.PENDING_PAYMENT, hold_until=starts_at - timedelta(days=3))
+        appointment.save()
+        record_event(appointment, Actor(Actor.PATIENT, patient), from_status="")
+        expire_hold(appointment, now=starts_at - timedelta(days=3))
+        return appointment
+    appointment.set_status(Appointment.Status.CONFIRMED)
+    appointment.save()
+    record_event(appointment, Actor(Actor.PATIENT, patient), from_status="", to_status=Appointment.Status.PENDING)
+    record_event(
+        appointment,
+        Actor(Actor.DOCTOR, doctor_user),
+        from_status=Appointment.Status.PENDING,
+        to_status=Appointment.Status.CONFIRMED,
+    )
+    transition(appointment, status, Actor(Actor.DOCTOR, doctor_user), now=appointment.starts_at + timedelta(minutes=5))
+    appointment.refresh_from_db()
+    return appointment
+
 
 def create_account(account: dict) -> User:
     """A demo user in its role's group (the admin is a superuser); ``seed_accounts`` verifies the email."""
@@ -104,7 +249,7 @@ def create_account(account: dict) -> User:
     else:
         is_staff = account["role"] == User.Role.STAFF
         user = User.objects.create_user(account["email"], account["password"], is_staff=is_staff, **fields)
-    user.groups.add(group_for_role(account["role"]))
+    sync_role_groups(user)
     return user
 
 

@@ -32,6 +32,10 @@ class TransitionRefused(BookingError):
     pass
 
 
+class ClaimRefused(BookingError):
+    """A guest booking could not join this account (not offered to it, or already in one)."""
+
+
 class PrescriptionError(BookingError):
     """A prescription change was refused; ``message`` is safe to show to the doctor."""
 

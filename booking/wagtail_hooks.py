@@ -1,9 +1,16 @@
 """Wagtail admin wiring for booking records, grouped under one "Bookings" menu.
 
 Lists use wagtail-modeladmin. Appointments are never created or edited by a bare model form:
-the "Manage" view changes status or moves them through ``booking.appointments.services``, and
-records payments taken at the desk and refunds through ``booking.payments.services``. Payments,
-refunds and Stripe events are records, read-only here.
+the "Manage" view changes status or moves them through ``booking.appointments.services``.
+
+The audit trail (``booking.models.audit``) has two lists: the whole trail, searchable and
+exportable as CSV, for holders of ``booking.view_auditevent`` (the "Auditors" group), and its
+prescription rows as the "Prescription access log" (``booking.view_prescriptionaccesslog``, held
+by clinic staff). Looking at an appointment's details here, exporting, and opening or changing
+an account in Wagtail's Users area are themselves written to the trail.
+
+The Manage view also records payments taken at the desk and refunds, through
+``booking.payments.services``; payments, refunds and Stripe events are records, read-only here.
 """
 
 from django.urls import path, reverse
@@ -13,10 +20,27 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
+from wagtail_modeladmin.views import IndexView, InspectView
 
-from .models import Appointment, Notification, PrescriptionAccessLog, clinic_zone
+from .appointments.reports import csv_safe
+from .appointments.selectors import affected_by_closure
+from .audit.services import record_audit
+from .models import Appointment, AuditEvent, ClinicClosure, Notification, PrescriptionAccessLog, clinic_zone
 from .payments.models import Payment, Refund, StripeEvent
-from .staff.views import AppointmentReportView, ManageAppointmentView
+from .staff.modeladmin import NotificationInspectView, SafeIndexView
+from .staff.views import AppointmentReportView, ClosureAppointmentsView, ManageAppointmentView
+
+
+def admin_column(label: str, *, order_field: str | None = None):
+    """Give a computed list column its heading (and the field it sorts by), as modeladmin reads them."""
+
+    def decorate(method):
+        method.short_description = label
+        if order_field:
+            method.admin_order_field = order_field
+        return method
+
+    return decorate
 
 
 class ReadOnlyPermissionHelper(PermissionHelper):
@@ -37,8 +61,23 @@ class ReadOnlyPermissionHelper(PermissionHelper):
         return False
 
 
+class AuditedInspectView(InspectView):
+    """The appointment's details (the patient's name, contacts, reason): each look is recorded."""
+
+    def get(self, request, *args, **kwargs):
+        record_audit(
+            AuditEvent.Action.VIEW,
+            AuditEvent.ObjectType.APPOINTMENT,
+            self.instance.reference,
+            request=request,
+            detail="admin details",
+        )
+        return super().get(request, *args, **kwargs)
+
+
 class AppointmentAdmin(ModelAdmin):
     model = Appointment
+    inspect_view_class = AuditedInspectView
     menu_label = "Appointments"
     menu_icon = "date"
     list_display = ("reference", "local_start", "doctor", "full_name", "status", "mode", "manage")
@@ -65,20 +104,18 @@ class AppointmentAdmin(ModelAdmin):
         "updated_at",
     )
     permission_helper_class = ReadOnlyPermissionHelper
+    index_view_class = SafeIndexView
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("doctor", "patient")
 
+    @admin_column("Starts (clinic time)", order_field="starts_at")
     def local_start(self, obj):
         return timezone.localtime(obj.starts_at, clinic_zone()).strftime("%a %d %b %Y %H:%M")
 
-    local_start.short_description = "Starts (clinic time)"
-    local_start.admin_order_field = "starts_at"
-
+    @admin_column("Actions")
     def manage(self, obj):
         return format_html('<a class="button button-small" href="{}">Manage</a>', manage_url(obj))
-
-    manage.short_description = "Actions"
 
 
 def manage_url(appointment: Appointment) -> str:
@@ -86,7 +123,10 @@ def manage_url(appointment: Appointment) -> str:
 
 
 class NotificationAdmin(ModelAdmin):
-    """Every email the portal sent or tried to send; failed ones show their error and next try."""
+    """Every email the portal sent or tried to send; failed ones show their error and next try.
+
+    Account emails (sign-up, password reset, …) are here too, with their text hidden.
+    """
 
     model = Notification
     menu_label = "Emails"
@@ -96,24 +136,88 @@ class NotificationAdmin(ModelAdmin):
     search_fields = ("to", "subject", "appointment__reference")
     inspect_view_enabled = True
     permission_helper_class = ReadOnlyPermissionHelper
+    index_view_class = SafeIndexView
+    inspect_view_class = NotificationInspectView
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("appointment")
 
 
+AUDIT_LIST_DISPLAY = ("at", "actor_email", "actor_role", "guest_email", "action", "object_type", "object_ref")
+
+
+class AuditIndexView(IndexView):
+    """The trail's list; its CSV export is formula-safe and is itself recorded."""
+
+    def as_spreadsheet(self, queryset, spreadsheet_format):
+        record_audit(
+            AuditEvent.Action.EXPORT,
+            AuditEvent.ObjectType.AUDIT,
+            "audit trail",
+            request=self.request,
+            detail=f"{spreadsheet_format}: {self.request.GET.urlencode()}",
+        )
+        return super().as_spreadsheet(queryset, spreadsheet_format)
+
+    def write_csv_row(self, writer, row_dict):
+        # References and details can come from what a visitor typed into a URL.
+        return super().write_csv_row(writer, {key: csv_safe(value) for key, value in row_dict.items()})
+
+
+class AuditEventAdmin(ModelAdmin):
+    """Who viewed or changed health data, and who was refused. Read-only; CSV export."""
+
+    model = AuditEvent
+    menu_label = "Audit trail"
+    menu_icon = "history"
+    list_display = (*AUDIT_LIST_DISPLAY, "outcome", "ip_address", "detail")
+    list_filter = ("outcome", "action", "object_type", "actor_role", "at")
+    search_fields = ("object_ref", "actor_email", "guest_email", "ip_address", "session", "detail")
+    list_export = (*AUDIT_LIST_DISPLAY, "outcome", "ip_address", "session", "detail")
+    export_filename = "audit-trail"
+    list_per_page = 100
+    index_view_class = AuditIndexView
+    permission_helper_class = ReadOnlyPermissionHelper
+
+
 class PrescriptionAccessLogAdmin(ModelAdmin):
-    """Who viewed or downloaded which prescription, and when. Read-only."""
+    """Who viewed or downloaded which prescription or attachment, and when: the trail's prescription rows."""
 
     model = PrescriptionAccessLog
     menu_label = "Prescription access log"
     menu_icon = "view"
-    list_display = ("at", "action", "prescription", "user", "guest_email", "ip_address", "detail")
-    list_filter = ("action", "at")
-    search_fields = ("prescription__appointment__reference", "user__email", "guest_email")
+    list_display = (*AUDIT_LIST_DISPLAY, "outcome", "ip_address", "detail")
+    list_filter = ("outcome", "action", "object_type", "at")
+    search_fields = ("object_ref", "actor_email", "guest_email")
+    list_per_page = 100
     permission_helper_class = ReadOnlyPermissionHelper
+    index_view_class = SafeIndexView
+
+
+class ClinicClosureAdmin(ModelAdmin):
+    """Bank holidays and other days the clinic is closed; availability everywhere leaves them out."""
+
+    model = ClinicClosure
+    menu_label = "Clinic closures"
+    menu_icon = "warning"
+    list_display = ("reason", "start_date", "end_date", "still_open", "booked")
+    ordering = ("-start_date",)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("prescription__appointment", "user")
+        return super().get_queryset(request).prefetch_related("open_doctors")
+
+    @admin_column("Doctors still seeing patients")
+    def still_open(self, obj):
+        return ", ".join(doctor.title for doctor in obj.open_doctors.all()) or "—"
+
+    @admin_column("Booked appointments")
+    def booked(self, obj):
+        # One small query per closure row: closures are a handful a year.
+        count = affected_by_closure(obj).count()
+        url = reverse("booking_admin_closure_appointments", args=[obj.pk])
+        if not count:
+            return format_html('<a href="{}">None</a>', url)
+        return format_html('<a href="{}"><strong>{} to move or cancel</strong></a>', url, count)
 
 
 class PaymentAdmin(ModelAdmin):
@@ -157,30 +261,26 @@ class PaymentAdmin(ModelAdmin):
         "paid_at",
     )
     permission_helper_class = ReadOnlyPermissionHelper
+    index_view_class = SafeIndexView
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("appointment")
 
+    @admin_column("Appointment", order_field="appointment__reference")
     def appointment_link(self, obj):
         return format_html('<a href="{}">{}</a>', manage_url(obj.appointment), obj.appointment.reference)
 
-    appointment_link.short_description = "Appointment"
-    appointment_link.admin_order_field = "appointment__reference"
-
+    @admin_column("Email")
     def patient_email(self, obj):
         return obj.appointment.email
 
-    patient_email.short_description = "Email"
-
+    @admin_column("Amount", order_field="amount")
     def amount_display(self, obj):
         return obj.amount_display
 
-    amount_display.short_description = "Amount"
-
+    @admin_column("Refunded")
     def refunded_display(self, obj):
         return obj.refunded_display if obj.amount_refunded else "—"
-
-    refunded_display.short_description = "Refunded"
 
 
 class RefundAdmin(ModelAdmin):
@@ -209,21 +309,20 @@ class RefundAdmin(ModelAdmin):
     ordering = ("-created_at",)
     inspect_view_enabled = True
     permission_helper_class = ReadOnlyPermissionHelper
+    index_view_class = SafeIndexView
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("payment__appointment", "requested_by")
 
+    @admin_column("Appointment", order_field="payment__appointment__reference")
     def appointment_link(self, obj):
         return format_html(
             '<a href="{}">{}</a>', manage_url(obj.payment.appointment), obj.payment.appointment.reference
         )
 
-    appointment_link.short_description = "Appointment"
-
+    @admin_column("Amount", order_field="amount")
     def amount_display(self, obj):
         return obj.amount_display
-
-    amount_display.short_description = "Amount"
 
 
 class StripeEventAdmin(ModelAdmin):
@@ -236,6 +335,7 @@ class StripeEventAdmin(ModelAdmin):
     list_filter = ("type", "received_at")
     search_fields = ("event_id", "type", "payment__intent_id", "payment__appointment__reference")
     permission_helper_class = ReadOnlyPermissionHelper
+    index_view_class = SafeIndexView
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("payment__appointment")
@@ -249,9 +349,11 @@ class BookingGroup(ModelAdminGroup):
         AppointmentAdmin,
         PaymentAdmin,
         RefundAdmin,
+        ClinicClosureAdmin,
         NotificationAdmin,
         PrescriptionAccessLogAdmin,
         StripeEventAdmin,
+        AuditEventAdmin,
     )
 
     def get_submenu_items(self):
@@ -280,4 +382,41 @@ def register_booking_admin_urls():
             ManageAppointmentView.as_view(),
             name="booking_admin_manage",
         ),
+        path(
+            "bookings/closures/<int:pk>/appointments/",
+            ClosureAppointmentsView.as_view(),
+            name="booking_admin_closure_appointments",
+        ),
     ]
+
+
+# --- Accounts in Wagtail's Users area: opening and changing one is recorded ------------------
+
+
+def _account_type(user) -> str:
+    return AuditEvent.ObjectType.PATIENT if getattr(user, "is_patient", False) else AuditEvent.ObjectType.ACCOUNT
+
+
+@hooks.register("before_edit_user")
+def audit_account_viewed(request, user):
+    if request.method == "GET":
+        record_audit(AuditEvent.Action.VIEW, _account_type(user), f"user {user.pk}", request=request)
+
+
+@hooks.register("after_edit_user")
+def audit_account_changed(request, user):
+    record_audit(AuditEvent.Action.CHANGE, _account_type(user), f"user {user.pk}", request=request, detail="edited")
+
+
+@hooks.register("after_create_user")
+def audit_account_created(request, user):
+    record_audit(AuditEvent.Action.CHANGE, _account_type(user), f"user {user.pk}", request=request, detail="created")
+
+
+@hooks.register("before_delete_user")
+def audit_account_deleted(request, user):
+    # Before, not after: a deleted row has no primary key left to name it by.
+    if request.method == "POST":
+        record_audit(
+            AuditEvent.Action.CHANGE, _account_type(user), f"user {user.pk}", request=request, detail="deleted"
+        )

@@ -35,9 +35,10 @@ from wagtail.models import Orderable, Page, PageManager, Site
 from wagtail.query import PageQuerySet
 from wagtail.search import index
 
-from portal.phones import normalize_phone, validate_phone
+from portal.phones import PhoneNumberField
 
 from .blocks import BodyBlock
+from .forms import DoctorPageForm
 
 if TYPE_CHECKING:
     from wagtail.images.models import Image
@@ -54,7 +55,7 @@ class ClinicSettings(BaseSiteSetting):
     name: models.CharField[str, str] = models.CharField(max_length=120, default="Riverside Clinic")
     tagline: models.CharField[str, str] = models.CharField(max_length=200, blank=True)
     address: models.TextField[str, str] = models.TextField(blank=True, help_text="Postal address, one line per row.")
-    phone: models.CharField[str, str] = models.CharField(max_length=32, blank=True, validators=[validate_phone])
+    phone = PhoneNumberField(max_length=32, blank=True)
     email: models.EmailField[str, str] = models.EmailField(blank=True)
     opening_hours: models.TextField[str, str] = models.TextField(
         blank=True, help_text="One line per row, e.g. 'Mon–Fri 08:00–18:00'."
@@ -71,11 +72,6 @@ class ClinicSettings(BaseSiteSetting):
     class Meta:
         verbose_name = "clinic settings"
 
-    def clean(self):
-        super().clean()
-        if self.phone:
-            self.phone = normalize_phone(self.phone)
-
     @classmethod
     def current(cls, request: HttpRequest | None = None) -> ClinicSettings:
         """The clinic's details for ``request``'s site (or the default site), read without writing.
@@ -85,13 +81,14 @@ class ClinicSettings(BaseSiteSetting):
         unsaved instance holding the model's defaults. Cached on the request, so a page that
         shows the clinic's details in several places reads them once.
         """
-        if request is not None and hasattr(request, "_clinic_settings"):
-            return request._clinic_settings
+        cached = getattr(request, "_clinic_settings", None)
+        if cached is not None:
+            return cached
         site = Site.find_for_request(request) if request is not None else None
         rows = cls.objects.filter(site=site) if site is not None else cls.objects.filter(site__is_default_site=True)
         found = rows.first() or cls()
         if request is not None:
-            request._clinic_settings = found
+            setattr(request, "_clinic_settings", found)  # noqa: B010 - a per-request cache, not a field
         return found
 
     @property
@@ -296,7 +293,7 @@ class DoctorPage(Page):
     address: models.TextField[str, str] = models.TextField(
         blank=True, help_text="Where the doctor sees patients, if not the main clinic."
     )
-    phone: models.CharField[str, str] = models.CharField(max_length=32, blank=True, validators=[validate_phone])
+    phone = PhoneNumberField(max_length=32, blank=True)
     consultation_fee: models.DecimalField[Decimal, Decimal] = models.DecimalField(
         max_digits=8,
         decimal_places=2,
@@ -365,14 +362,13 @@ class DoctorPage(Page):
     subpage_types: list[str] = []
 
     objects = PageManager.from_queryset(DoctorPageQuerySet)()
+    base_form_class = DoctorPageForm
 
     class Meta:
         verbose_name = "doctor"
 
     def clean(self):
         super().clean()
-        if self.phone:
-            self.phone = normalize_phone(self.phone)
         if self.user is not None and self.user.role != self.user.Role.DOCTOR:
             raise ValidationError({"user": "Only an account with the doctor role can be linked to a doctor page."})
 

@@ -8,9 +8,13 @@ class PortalConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from .headers import nonce_wagtail_chooser_scripts
         from .roles import ensure_role_groups
 
         # Groups and their permissions are data the code relies on: (re)create them after
         # every migrate so a fresh database and an upgraded one end up the same. Permissions of
         # every app exist only once the last app's post_migrate has run, so wait for that one.
         post_migrate.connect(ensure_role_groups)
+
+        # Wagtail's chooser widgets write their start-up <script> from Python; give it the nonce.
+        nonce_wagtail_chooser_scripts()

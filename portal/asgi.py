@@ -2,6 +2,10 @@ import os
 
 from django.core.asgi import get_asgi_application
 
+from .middleware import BodyLimitASGIMiddleware
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.dev")
 
-application = get_asgi_application()
+# Django's ASGI handler reads the whole body before any middleware runs, so the body limit
+# wraps the application itself.
+application = BodyLimitASGIMiddleware(get_asgi_application())

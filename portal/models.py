@@ -1,7 +1,9 @@
 """The portal's user: one account type for patients, doctors and clinic staff.
 
-Email is the login. The role is a plain field so that templates and access checks can read it
-cheaply; the matching Django group (see ``portal.roles``) carries the permissions.
+Email is the login, stored in the one normal form of ``portal.emails`` and compared exactly
+(never by a database collation that folds accents). The role is a plain field so that templates
+and access checks can read it cheaply; the matching Django group (see ``portal.roles.sync_role_groups``) carries
+the permissions.
 """
 
 from typing import ClassVar
@@ -10,14 +12,23 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from . import emails
+from .phones import PhoneNumberField
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        """The stored form (see ``portal.emails``). Lenient, because ``AbstractUser.clean()`` calls
+        it on whatever a form left behind, and a refusal belongs to the form field, not a 500."""
+        return emails.comparable_email(email or "")
+
     def _create_user(self, email: str, password: str | None, **extra_fields):
         if not email:
             raise ValueError("An email address is required.")
-        email = self.normalize_email(email).lower()
+        email = emails.normalize_email(email)  # raises InvalidEmail, a ValueError
         user = self.model(email=email, **extra_fields)
         user.set_password(password)
         user.save(using=self._db)
@@ -43,9 +54,10 @@ class User(AbstractUser):
 
     # Django's documented way to drop an inherited field; the stubs type ``username`` as a str field.
     username = None  # type: ignore[assignment]
-    email = models.EmailField(_("email address"), unique=True)
+    email = emails.ExactEmailField(_("email address"), unique=True)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.PATIENT)
-    mobile = models.CharField(_("mobile"), max_length=32, blank=True)
+    # Same column size as before the switch to PhoneNumberField: E.164 needs at most 16 characters.
+    mobile = PhoneNumberField(_("mobile"), max_length=32, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
@@ -59,11 +71,6 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.email
-
-    def save(self, *args, **kwargs):
-        # Emails are compared case-insensitively everywhere (guest lookups, claiming bookings).
-        self.email = self.email.lower()
-        super().save(*args, **kwargs)
 
     @property
     def is_patient(self) -> bool:

@@ -1,8 +1,14 @@
 """Role groups and their permissions, created idempotently after every migrate.
 
 Patients get no permissions at all: they never reach the Wagtail admin. Staff get admin access,
-page editing under the site root, images, settings and the booking records. Doctors get no admin
-access here; they work from their own dashboard at /doctor/.
+page editing under the site root, images, settings, the booking records, and adding and editing
+accounts (so they can set up doctors; only superusers can grant "Administrator" or other groups,
+see ``portal/user_admin.py``). Doctors get no admin access here; they work from their own
+dashboard at /doctor/.
+
+A user's role group always follows ``User.role``: :func:`sync_role_groups` is the one place that
+puts accounts in and out of these groups. "Auditors" is not a role but a group an
+administrator puts people in to read and export the whole audit trail.
 """
 
 from django.contrib.auth.models import Group, Permission
@@ -10,9 +16,17 @@ from django.contrib.auth.models import Group, Permission
 PATIENTS = "Patients"
 DOCTORS = "Doctors"
 STAFF = "Clinic staff"
+# Not a role: staff (or an outside auditor) added to it by an administrator may search and
+# export the whole audit trail. Clinic staff see only its prescription rows.
+AUDITORS = "Auditors"
+
+ROLE_GROUPS = {"patient": PATIENTS, "doctor": DOCTORS, "staff": STAFF}
 
 STAFF_PERMISSIONS = [
     ("wagtailadmin", "access_admin"),
+    # Wagtail's Users area checks the user model's own permissions (the model lives in portal).
+    ("portal", "add_user"),
+    ("portal", "change_user"),
     ("wagtailimages", "add_image"),
     ("wagtailimages", "change_image"),
     ("wagtailimages", "choose_image"),
@@ -25,12 +39,21 @@ STAFF_PERMISSIONS = [
     ("booking", "view_notification"),
     ("booking", "view_prescription"),
     ("booking", "view_prescriptionaccesslog"),
+    ("booking", "view_clinicclosure"),
+    ("booking", "add_clinicclosure"),
+    ("booking", "change_clinicclosure"),
+    ("booking", "delete_clinicclosure"),
     # Payments: read every record, record desk payments, refund (fully or partly, with a reason).
     ("payments", "view_payment"),
     ("payments", "add_payment"),
     ("payments", "view_refund"),
     ("payments", "add_refund"),
     ("payments", "view_stripeevent"),
+]
+
+AUDITOR_PERMISSIONS = [
+    ("wagtailadmin", "access_admin"),
+    ("booking", "view_auditevent"),
 ]
 
 
@@ -55,6 +78,8 @@ def ensure_role_groups(**kwargs) -> None:
     Group.objects.get_or_create(name=DOCTORS)
     staff, _ = Group.objects.get_or_create(name=STAFF)
     staff.permissions.add(*_permissions(STAFF_PERMISSIONS))
+    auditors, _ = Group.objects.get_or_create(name=AUDITORS)
+    auditors.permissions.add(*_permissions(AUDITOR_PERMISSIONS))
 
     root = Page.get_first_root_node()
     if root is None:
@@ -67,8 +92,19 @@ def ensure_role_groups(**kwargs) -> None:
 
 def group_for_role(role: str) -> Group:
     """The group that carries a role's permissions."""
-    from .models import User
+    return Group.objects.get_or_create(name=ROLE_GROUPS[role])[0]
 
-    names: dict[str, str] = {User.Role.PATIENT: PATIENTS, User.Role.DOCTOR: DOCTORS, User.Role.STAFF: STAFF}
-    name = names[role]
-    return Group.objects.get_or_create(name=name)[0]
+
+def sync_role_groups(user) -> None:
+    """Put a saved ``user`` in their role's group and take them out of the other role groups.
+
+    Groups that are not role groups are never touched, so an administrator's extra groups survive a
+    role change. Called explicitly after every save that can set a role (the admin user forms, the
+    sign-up adapter) rather than from a ``post_save`` signal: the admin forms write ``groups``
+    after the user row, which would undo whatever a signal had just done.
+    """
+    wanted = group_for_role(user.role)
+    stale = list(user.groups.filter(name__in=ROLE_GROUPS.values()).exclude(pk=wanted.pk))
+    if stale:
+        user.groups.remove(*stale)
+    user.groups.add(wanted)

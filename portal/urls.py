@@ -6,12 +6,14 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from booking import urls as booking_urls
 
-from .views import healthz
+from .views import healthz, signup
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    # Ahead of allauth's own sign-up URL: the same view, with a lost race answered by a message.
+    path("accounts/signup/", signup, name="account_signup"),
     path("accounts/", include("allauth.urls")),
     path("", include(booking_urls)),
 ]

@@ -8,15 +8,13 @@ skipped for any reason but the MariaDB-only one fails the run, so a tool missing
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from booking.availability.selectors import booking_window, doctor_free_slots
 from portal.models import User
 
-from .factories import make_doctor, make_site, make_user
+from .factories import free_slots, make_doctor, make_site, make_user
 
 # Skips that stay legitimate in CI: the SQLite pass cannot run the MariaDB-only tests.
 ALLOWED_SKIP_REASONS = ("needs MariaDB/MySQL",)
@@ -115,12 +113,15 @@ def free_slot():
     """Return a function giving the doctor's n-th free slot from tomorrow on (avoids notice edge cases)."""
 
     def _free_slot(doctor, n: int = 0):
-        first, last = booking_window()
-        tomorrow = first + timedelta(days=1)
-        slots = doctor_free_slots(doctor, tomorrow, last)
-        return slots[n]
+        return free_slots(doctor)[n]
 
     return _free_slot
+
+
+@pytest.fixture
+def far_slots(doctor):
+    """The doctor's free slots from three days on: clear of the notice period and the cancel cutoff."""
+    return free_slots(doctor, days_ahead=3)
 
 
 @pytest.fixture

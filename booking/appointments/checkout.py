@@ -108,7 +108,9 @@ def fee_lines(doctor: DoctorPage) -> list[tuple[str, str]]:
     if doctor.offers_online:
         modes.append((Appointment.Mode.ONLINE, True))
     lines = [
-        (mode.label, format_amount(doctor.fee(online=online))) for mode, online in modes if doctor.fee(online=online)
+        (str(mode.label), format_amount(doctor.fee(online=online)))
+        for mode, online in modes
+        if doctor.fee(online=online)
     ]
     if len(lines) == 2 and lines[0][1] == lines[1][1]:
         return [("Consultation", lines[0][1])]

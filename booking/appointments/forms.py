@@ -8,7 +8,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from portal.phones import normalize_phone
+from portal.emails import EmailFormField
+from portal.phones import PhoneFormField
+from portal.validation import PlainTextField, protect_text_fields
 
 from ..models import Appointment, normalize_reference
 from .services import PatientDetails
@@ -25,16 +27,17 @@ class BookingForm(forms.Form):
         error_messages={"required": "Enter your full name."},
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
-    email = forms.EmailField(
+    # The stored form of portal.emails: what the lookup, signed links and accounts compare.
+    email = EmailFormField(
         label="Email",
         max_length=254,
         error_messages={"required": "Enter your email address: the confirmation goes there."},
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    mobile = forms.CharField(
+    mobile = PhoneFormField(
         label="Mobile number",
         max_length=32,
-        help_text="We text you only about this appointment.",
+        help_text="The clinic calls this number only if it needs to reach you about this appointment.",
         error_messages={"required": "Enter a mobile number so the clinic can reach you."},
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
@@ -57,8 +60,10 @@ class BookingForm(forms.Form):
 
     def __init__(self, *args, offers_online: bool = False, payment_choice: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        protect_text_fields(self)
         if not offers_online:
-            self.fields["mode"].choices = [(Appointment.Mode.IN_PERSON, Appointment.Mode.IN_PERSON.label)]
+            in_person = [(Appointment.Mode.IN_PERSON, Appointment.Mode.IN_PERSON.label)]
+            self.fields["mode"].choices = in_person  # type: ignore[attr-defined]  # a ChoiceField
         if payment_choice:
             # Only where the doctor lets patients choose; the checkout decides what each choice means.
             self.fields["payment"] = forms.ChoiceField(
@@ -87,7 +92,8 @@ class BookingForm(forms.Form):
         return value
 
     def clean_mobile(self) -> str:
-        return normalize_phone(self.cleaned_data["mobile"])
+        # The appointment keeps the number as E.164 text, as typed numbers are stored everywhere.
+        return self.cleaned_data["mobile"].as_e164
 
     def clean_full_name(self) -> str:
         name = " ".join(self.cleaned_data["full_name"].split())
@@ -113,9 +119,15 @@ class FindAppointmentForm(forms.Form):
         help_text="It is in your confirmation email, e.g. K7M2Q-X9PR4.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
     )
-    email = forms.EmailField(
+    email = EmailFormField(
         label="Email you booked with", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
 
     def clean_reference(self) -> str:
         return normalize_reference(self.cleaned_data["reference"])
+
+
+class CancelForm(forms.Form):
+    """The patient's optional reason when cancelling; the clinic reads it in the timeline."""
+
+    remark = PlainTextField(label="Reason for cancelling", required=False, max_length=500)

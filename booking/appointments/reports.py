@@ -19,13 +19,11 @@ from django.db.models import Count, QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
+from portal.validation import EARLIEST_DATE, LATEST_DATE
+
 from ..models import Appointment, clinic_zone
 
 MAX_REPORT_DAYS = 366  # a whole leap year, first and last day included
-# Dates far from today are typos; near date.min/date.max they would also overflow when turned
-# into aware datetimes for the database query, which must end in a message, never a 500.
-EARLIEST_REPORT_DATE = date(1900, 1, 1)
-LATEST_REPORT_DATE = date(2999, 12, 31)
 
 
 def this_month() -> tuple[date, date]:
@@ -63,13 +61,13 @@ class ReportForm(forms.Form):
         return cls({"from": query.get("from") or first.isoformat(), "to": query.get("to") or last.isoformat()})
 
     def clean(self) -> dict:
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("from"), data.get("to")
+        # Dates far from today are typos; near date.min/date.max they would also overflow when
+        # turned into aware datetimes for the query. The range is the portal's shared one.
         for value in (start, end):
-            if value and not EARLIEST_REPORT_DATE <= value <= LATEST_REPORT_DATE:
-                raise ValidationError(
-                    f"Choose dates between {EARLIEST_REPORT_DATE.year} and {LATEST_REPORT_DATE.year}."
-                )
+            if value and not EARLIEST_DATE <= value <= LATEST_DATE:
+                raise ValidationError(f"Choose dates between {EARLIEST_DATE.year} and {LATEST_DATE.year}.")
         if start and end:
             if end < start:
                 raise ValidationError("The first date must not be after the last date.")
@@ -88,8 +86,8 @@ class ReportForm(forms.Form):
     @property
     def errors_list(self) -> list[str]:
         """Every problem as one flat list of sentences, for messages above the report."""
-        errors = list(self.non_field_errors())
-        return errors + [error for name in ("from", "to") for error in self.errors.get(name, [])]
+        errors = [str(error) for error in self.non_field_errors()]
+        return errors + [str(error) for name in ("from", "to") for error in self.errors.get(name, [])]
 
     @property
     def query(self) -> str:
@@ -184,7 +182,7 @@ def appointment_rows(
     yield header
     for appointment in queryset.iterator(chunk_size=500):
         local = appointment.starts_at.astimezone(tz)
-        row = [appointment.reference, local.date().isoformat(), local.strftime("%H:%M")]
+        row: list[object] = [appointment.reference, local.date().isoformat(), local.strftime("%H:%M")]
         if with_doctor:
             row.append(csv_safe(appointment.doctor.title))
         row.append(csv_safe(appointment.full_name))

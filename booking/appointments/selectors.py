@@ -10,7 +10,7 @@ from wagtail.models import Site
 
 from home.models import DoctorPage
 
-from ..models import Appointment, Prescription, PrescriptionRevision, normalize_reference
+from ..models import Appointment, ClinicClosure, Prescription, PrescriptionRevision, normalize_reference
 
 Status = Appointment.Status
 
@@ -115,3 +115,19 @@ def doctor_search(doctor: DoctorPage, *, query: str = "", status: str = "") -> Q
     if status:
         results = results.filter(status=status)
     return results.order_by("-starts_at", "pk")
+
+
+def affected_by_closure(closure: ClinicClosure) -> QuerySet[Appointment]:
+    """Active appointments that fall on a closure's days with a doctor it applies to.
+
+    A closure added after bookings were made does not cancel them silently: staff see this list
+    and move or cancel each one, with the usual notice to the patient.
+    """
+    start, end = closure.interval()
+    return (
+        Appointment.objects.holding_slots()
+        .overlapping(start, end)
+        .exclude(doctor__in=closure.open_doctors.all())
+        .select_related("doctor")
+        .order_by("starts_at", "pk")
+    )

@@ -17,14 +17,17 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from home.models import DoctorPage
+from portal.emails import InvalidEmail, normalize_email
 
 from ..access import check_owner
+from ..audit.services import Origin, record_audit
 from ..availability.selectors import booking_window, doctor_free_slots
 from ..errors import (
     SLOT_TAKEN_MESSAGE,
@@ -34,7 +37,7 @@ from ..errors import (
     SlotUnavailable,
     TransitionRefused,
 )
-from ..models import Appointment, AppointmentEvent, clinic_zone
+from ..models import Appointment, AppointmentEvent, AuditEvent, clinic_zone
 from ..notifications.emails import queue_notification
 from .signals import status_changed
 
@@ -90,13 +93,20 @@ def book_appointment(
     now: datetime | None = None,
     status: str = Appointment.Status.PENDING,
     hold_until: datetime | None = None,
+    origin: Origin | None = None,
 ) -> Appointment:
     """Book ``starts_at`` with the doctor, or raise a :class:`BookingError` and save nothing.
 
-    ``patient`` is the signed-in patient's account, or ``None`` for a guest. ``status`` is where
-    the booking starts: pending (the doctor confirms), or a hold status (awaiting the patient's
-    email confirmation or payment) that keeps the slot only until ``hold_until``.
+    ``patient`` is the signed-in patient's account, or ``None`` for a guest; ``origin`` where the
+    request came from, for the audit trail. ``status`` is where the booking starts: pending (the
+    doctor confirms), or a hold status (awaiting the patient's email confirmation or payment)
+    that keeps the slot only until ``hold_until``. The email is stored in the normal form of
+    ``portal.emails``: lookups, signed links and accounts compare it exactly.
     """
+    try:
+        email = normalize_email(details.email)
+    except InvalidEmail as exc:
+        raise BookingError(str(exc)) from None
     if status not in Appointment.ACTIVE_STATUSES:
         raise ValueError(f"A booking cannot start as {status}.")
     now = now or timezone.now()
@@ -109,7 +119,7 @@ def book_appointment(
         doctor=doctor,
         patient=patient,
         full_name=details.full_name,
-        email=details.email.lower(),
+        email=email,
         mobile=details.mobile,
         reason=details.reason,
         mode=details.mode,
@@ -124,7 +134,9 @@ def book_appointment(
             appointment.save()
     except IntegrityError:
         raise SlotTaken(SLOT_TAKEN_MESSAGE) from None
-    record_event(appointment, Actor(Actor.PATIENT if patient else Actor.GUEST, patient), from_status="")
+    actor = Actor(Actor.PATIENT if patient else Actor.GUEST, patient, origin=origin)
+    record_event(appointment, actor, from_status="")
+    _audit_change(appointment, actor, "booked", guest_email=appointment.email)
     if status not in Appointment.HOLD_STATUSES:
         # A hold is not yet a request: the patient is still paying (or confirming their email),
         # and whoever completes the hold tells them what happened (payments send a receipt).
@@ -139,10 +151,15 @@ Status = Appointment.Status
 
 @dataclass(frozen=True)
 class Actor:
-    """Who asks for a change. ``role`` is patient, guest, doctor, staff or system."""
+    """Who asks for a change. ``role`` is patient, guest, doctor, staff or system.
+
+    ``origin`` (client address, session fingerprint) is what views know about the request, passed
+    along for the audit trail; commands and the system act without one.
+    """
 
     role: str
-    user: object | None = None
+    user: Any = None  # the account acting (None for guests and the system)
+    origin: Origin | None = None
 
     PATIENT = "patient"
     GUEST = "guest"
@@ -239,7 +256,7 @@ def record_event(
     """Add one line to the appointment's timeline; a change without a status move keeps its status."""
     event = AppointmentEvent.objects.create(
         appointment=appointment,
-        actor=actor.user if actor.user is not None and getattr(actor.user, "is_authenticated", False) else None,
+        actor=actor.user if getattr(actor.user, "is_authenticated", False) else None,
         actor_role=actor.role,
         from_status=appointment.status if from_status is None else from_status,
         to_status=to_status or appointment.status,
@@ -260,6 +277,33 @@ def record_event(
             robust=True,
         )
     return event
+
+
+def _audit_change(
+    appointment: Appointment,
+    actor: Actor,
+    detail: str,
+    *,
+    outcome: str = AuditEvent.Outcome.ALLOWED,
+    guest_email: str = "",
+) -> None:
+    """The audit row for a change (or a refused one); never the remark, which may be clinical."""
+    record_audit(
+        AuditEvent.Action.CHANGE,
+        AuditEvent.ObjectType.APPOINTMENT,
+        appointment.reference,
+        user=actor.user,
+        role=actor.role,
+        origin=actor.origin,
+        outcome=outcome,
+        detail=detail,
+        guest_email=guest_email or (appointment.email if actor.role == Actor.GUEST else ""),
+    )
+
+
+def _audit_refusal(appointment: Appointment, actor: Actor, attempted: str, exc: BookingError) -> None:
+    """Record a refused change. Called after the change's transaction rolled back, so it stays."""
+    _audit_change(appointment, actor, f"{attempted}: {exc.message}", outcome=AuditEvent.Outcome.REFUSED)
 
 
 NOTIFY_ON = {
@@ -352,14 +396,15 @@ def reinstate_expired_hold(
             locked.save()
     except IntegrityError:
         raise SlotTaken(SLOT_TAKEN_MESSAGE) from None
-    record_event(locked, Actor(Actor.SYSTEM), from_status=Status.EXPIRED, to_status=target, remark=remark, now=now)
+    actor = Actor(Actor.SYSTEM)
+    record_event(locked, actor, from_status=Status.EXPIRED, to_status=target, remark=remark, now=now)
+    _audit_change(locked, actor, f"status {Status.EXPIRED} to {target} (reinstated: paid after the hold)")
     if target in NOTIFY_ON:
-        queue_notification(locked, NOTIFY_ON[target], remark=remark)
+        queue_notification(locked, NOTIFY_ON[Status(target)], remark=remark)
     appointment.refresh_from_db()
     return appointment
 
 
-@transaction.atomic
 def transition(
     appointment: Appointment,
     target: str,
@@ -374,7 +419,25 @@ def transition(
     The row is locked and its status re-read first, so two people acting at once (a patient
     cancelling while the doctor confirms) cannot both succeed. Leaving an active status releases
     the slot through :meth:`Appointment.set_status`, the same switch the booking service uses.
+    A refusal is written to the audit trail after the transaction has rolled back.
     """
+    try:
+        return _transition(appointment, target, actor, remark=remark, now=now, hold_until=hold_until)
+    except BookingError as exc:
+        _audit_refusal(appointment, actor, f"status to {target}", exc)
+        raise
+
+
+@transaction.atomic
+def _transition(
+    appointment: Appointment,
+    target: str,
+    actor: Actor,
+    *,
+    remark: str,
+    now: datetime | None,
+    hold_until: datetime | None,
+) -> Appointment:
     now = now or timezone.now()
     locked = lock_appointment(appointment)
     source = locked.status
@@ -388,7 +451,7 @@ def transition(
     check_owner(locked, actor.role, actor.user)
     _check_timing(locked, target, actor, now)
     remark = remark.strip()
-    if not remark and actor.role in REMARK_REQUIRED.get((source, target), ()):
+    if not remark and actor.role in REMARK_REQUIRED.get((Status(source), Status(target)), ()):
         raise TransitionRefused("Please add a remark for the patient explaining why.")
 
     locked.set_status(target, hold_until=hold_until)
@@ -397,8 +460,9 @@ def transition(
     locked.ics_sequence += 1
     locked.save()
     record_event(locked, actor, from_status=source, to_status=target, remark=remark, now=now)
+    _audit_change(locked, actor, f"status {source} to {target}")
     if target in NOTIFY_ON:
-        queue_notification(locked, NOTIFY_ON[target], remark=remark)
+        queue_notification(locked, NOTIFY_ON[Status(target)], remark=remark)
     appointment.refresh_from_db()
     return appointment
 
@@ -417,13 +481,21 @@ def meeting_link_refusal(appointment: Appointment) -> str | None:
     return None
 
 
-@transaction.atomic
 def set_meeting_url(appointment: Appointment, url: str, actor: Actor) -> Appointment:
     """Store an online consultation's link and note it on the timeline.
 
     The row is locked and re-read so a link cannot be set on an appointment that the patient
     cancelled a moment ago. The calendar sequence is bumped because the invite carries the link.
     """
+    try:
+        return _set_meeting_url(appointment, url, actor)
+    except BookingError as exc:
+        _audit_refusal(appointment, actor, "meeting link", exc)
+        raise
+
+
+@transaction.atomic
+def _set_meeting_url(appointment: Appointment, url: str, actor: Actor) -> Appointment:
     if actor.role not in CLINIC_SIDE:
         raise TransitionRefused("Only the doctor or clinic staff can set the meeting link.")
     locked = lock_appointment(appointment)
@@ -437,11 +509,11 @@ def set_meeting_url(appointment: Appointment, url: str, actor: Actor) -> Appoint
         locked.ics_sequence += 1
         locked.save(update_fields=["meeting_url", "ics_sequence", "updated_at"])
         record_event(locked, actor, remark=remark)
+        _audit_change(locked, actor, remark)
     appointment.refresh_from_db()
     return appointment
 
 
-@transaction.atomic
 def move_appointment(
     appointment: Appointment,
     starts_at: datetime,
@@ -454,7 +526,19 @@ def move_appointment(
 
     Goes through the same lock-and-recheck as :func:`book_appointment`, ignoring the
     appointment's own current slot. Patients may move only their own, and only before the cutoff.
+    A refusal is written to the audit trail after the transaction has rolled back.
     """
+    try:
+        return _move_appointment(appointment, starts_at, actor, doctor_id=doctor_id, now=now)
+    except BookingError as exc:
+        _audit_refusal(appointment, actor, "move", exc)
+        raise
+
+
+@transaction.atomic
+def _move_appointment(
+    appointment: Appointment, starts_at: datetime, actor: Actor, *, doctor_id: int | None, now: datetime | None
+) -> Appointment:
     now = now or timezone.now()
     doctor_id = doctor_id or appointment.doctor_id
     if doctor_id != appointment.doctor_id and actor.role != Actor.STAFF:
@@ -499,6 +583,7 @@ def move_appointment(
     if doctor.title != old_doctor_title:
         remark += f" with {old_doctor_title}"
     record_event(locked, actor, remark=remark, now=now)
+    _audit_change(locked, actor, remark)
     queue_notification(locked, "rescheduled", remark=remark)
     appointment.refresh_from_db()
     return appointment

@@ -22,6 +22,8 @@ urlpatterns = [
     path("appointments/<str:reference>/reschedule/", views.reschedule_appointment, name="reschedule"),
     path("appointments/<str:reference>/calendar.ics", views.appointment_ics, name="ics"),
     path("me/", views.my_appointments, name="mine"),
+    path("me/found/<str:reference>/add/", views.claim_found_booking, name="claim"),
+    path("me/found/<str:reference>/not-mine/", views.dismiss_found_booking, name="dismiss"),
     re_path(rf"^{PAGE_PATH}/book/$", views.book_with_doctor, name="book"),
     re_path(rf"^{PAGE_PATH}/book/confirmed/(?P<reference>[-\w]+)/$", views.booking_confirmed, name="confirmed"),
 ]

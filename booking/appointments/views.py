@@ -1,4 +1,7 @@
-"""Patient-facing views: book, confirm, look up, cancel, move, download. Rules live in ``services``."""
+"""Patient-facing views: book, confirm, look up, cancel, move, download, add found bookings.
+
+Rules live in ``services``, ``claims`` and ``booking.access``.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +10,13 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -19,13 +24,24 @@ from wagtail.models import Site
 
 from portal import ratelimit
 
-from ..access import appointment_from_token, get_appointment_for_request, grant_session_access, session_references
+from ..access import (
+    appointment_for_guest_proof,
+    appointment_from_token,
+    can_view,
+    get_appointment_for_request,
+    grant_session_access,
+    guest_grant_applies,
+    record_appointment_audit,
+    session_references,
+)
+from ..audit.services import Origin
 from ..availability.selectors import slot_week
-from ..errors import BookingError
-from ..models import Appointment
+from ..errors import BookingError, ClaimRefused
+from ..models import Appointment, AuditEvent, normalize_reference
 from ..notifications.calendar import appointment_ics as build_ics
 from .checkout import MoneySummary, get_checkout
-from .forms import BookingForm, FindAppointmentForm
+from .claims import claim_booking, dismiss_booking, found_bookings
+from .forms import BookingForm, CancelForm, FindAppointmentForm
 from .selectors import bookable_doctor, has_signed_prescription, own_booking_of_slot, patient_appointments
 from .services import Actor, book_appointment, move_appointment, transition
 
@@ -74,6 +90,7 @@ def book_with_doctor(request: HttpRequest, page_path: str) -> HttpResponse:
             start = checkout.start(
                 doctor, mode=form.cleaned_data["mode"], pay_online=form.chose_online_payment, now=now
             )
+            appointment: Appointment | None
             try:
                 appointment = book_appointment(
                     doctor_id=doctor.pk,
@@ -83,6 +100,7 @@ def book_with_doctor(request: HttpRequest, page_path: str) -> HttpResponse:
                     now=now,
                     status=start.status,
                     hold_until=start.hold_until,
+                    origin=Origin.from_request(request),
                 )
             except BookingError as exc:
                 # The same form sent twice (a double click): continue where the first one went.
@@ -115,7 +133,7 @@ def _money(appointment: Appointment) -> MoneySummary | None:
 def booking_confirmed(request: HttpRequest, page_path: str, reference: str) -> HttpResponse:
     """The confirmation shown right after booking; only to whoever may see the appointment."""
     doctor = _doctor_or_404(request, page_path)
-    appointment = get_appointment_for_request(request, reference)
+    appointment = get_appointment_for_request(request, reference, detail="booking confirmation")
     if appointment.doctor_id != doctor.pk:
         raise Http404("No such appointment.")
     context = {
@@ -139,32 +157,44 @@ def find_appointment(request: HttpRequest) -> HttpResponse:
             form.add_error(None, "Too many attempts. Please wait ten minutes and try again.")
             status = 429
         elif form.is_valid():
-            appointment = Appointment.objects.filter(
-                reference=form.cleaned_data["reference"], email__iexact=form.cleaned_data["email"]
-            ).first()
-            if appointment is not None and appointment.patient_id is not None:
-                # Reference and email travel in every email: for an account holder's
-                # appointment they are not enough; the account's password is.
-                login_url = (
-                    reverse("account_login") + "?next=" + reverse("appointments:detail", args=[appointment.reference])
-                )
-                form.add_error(
-                    None,
-                    format_html(
-                        'This appointment belongs to an account. <a href="{}">Sign in</a> to see it.', login_url
-                    ),
-                )
-                status = 403
-            elif appointment is not None:
+            appointment = appointment_for_guest_proof(form.cleaned_data["reference"], form.cleaned_data["email"])
+            if appointment is None:
+                _record_refused_lookup(request, form.cleaned_data["reference"], None)
+            else:
                 grant_session_access(request, appointment)
                 return redirect("appointments:detail", reference=appointment.reference)
-            else:
-                # One message for a wrong reference and a wrong email: neither is confirmed.
-                form.add_error(None, "No appointment matches that reference and email. Check both and try again.")
-                status = 404
+            # One answer for a wrong reference, a wrong email and an account holder's booking:
+            # the page never tells whether a reference exists or belongs to an account.
+            login_url = reverse("account_login") + "?next=" + reverse("appointments:mine")
+            form.add_error(
+                None,
+                format_html(
+                    "No appointment matches that reference and email. Check both and try again. "
+                    'If you booked while signed in to an account, <a href="{}">sign in</a> to see it.',
+                    login_url,
+                ),
+            )
+            status = 404
         else:
             status = 400
     return TemplateResponse(request, "booking/appointments/find.html", {"form": form}, status=status)
+
+
+def _record_refused_lookup(request: HttpRequest, reference: str, matched: Appointment | None) -> None:
+    """A lookup that did not open an existing appointment is a refused attempt on it.
+
+    ``matched`` is the appointment that reference and email matched (an account holder's, which
+    a lookup never opens), or None: then the reference may still exist under another email.
+    """
+    appointment = matched or Appointment.objects.filter(reference=reference).first()
+    if appointment is not None:
+        record_appointment_audit(
+            request,
+            appointment,
+            AuditEvent.Action.VIEW,
+            outcome=AuditEvent.Outcome.REFUSED,
+            detail="lookup by reference and email",
+        )
 
 
 def _patient_actor(request: HttpRequest, appointment: Appointment) -> Actor | None:
@@ -174,9 +204,10 @@ def _patient_actor(request: HttpRequest, appointment: Appointment) -> Actor | No
     dashboards, so the patient's cancel and reschedule buttons are not theirs.
     """
     user = request.user
+    origin = Origin.from_request(request)
     if user.is_authenticated:
-        return Actor(Actor.PATIENT, user) if appointment.patient_id == user.pk else None
-    return Actor(Actor.GUEST)
+        return Actor(Actor.PATIENT, user, origin=origin) if appointment.patient_id == user.pk else None
+    return Actor(Actor.GUEST, origin=origin)
 
 
 @never_cache
@@ -185,7 +216,7 @@ def appointment_detail(request: HttpRequest, reference: str) -> HttpResponse:
         request, reference, Appointment.objects.select_related("doctor", "doctor__photo")
     )
     actor = _patient_actor(request, appointment)
-    if actor is None and request.user.is_doctor:
+    if actor is None and getattr(request.user, "is_doctor", False):
         # The appointment's doctor works from the dashboard's version of this page.
         return redirect("doctor:appointment", reference=appointment.reference)
     context = {
@@ -206,24 +237,50 @@ def appointment_detail(request: HttpRequest, reference: str) -> HttpResponse:
 
 @never_cache
 def guest_link(request: HttpRequest, reference: str, token: str) -> HttpResponse:
-    """The signed link in a guest's emails: opens the appointment for this browser session."""
+    """The signed link in a guest's emails: opens a guest booking for this browser session.
+
+    A booking that has since joined an account opens only with that account's password: the
+    link then leads to sign-in and on to the appointment (straight there if already signed in
+    to an account that may see it).
+    """
     appointment = appointment_from_token(reference, token)
     if appointment is None:
+        existing = Appointment.objects.filter(reference=normalize_reference(reference)).first()
+        if existing is not None:
+            record_appointment_audit(
+                request, existing, AuditEvent.Action.VIEW, outcome=AuditEvent.Outcome.REFUSED, detail="signed link"
+            )
         raise Http404("This link is invalid or has expired.")
-    grant_session_access(request, appointment)
-    return redirect("appointments:detail", reference=appointment.reference)
+    detail_url = reverse("appointments:detail", args=[appointment.reference])
+    if guest_grant_applies(request.user, appointment):
+        grant_session_access(request, appointment)
+        return redirect(detail_url)
+    if request.user.is_authenticated and can_view(request.user, appointment):
+        return redirect(detail_url)
+    if appointment.patient_id is not None:
+        messages.info(request, "This appointment is now in a patient account. Sign in to see it.")
+    return redirect_to_login(detail_url)
 
 
 @require_POST
 def cancel_appointment(request: HttpRequest, reference: str) -> HttpResponse:
     """The patient (or the guest who proved the booking) cancels, up to the cutoff."""
-    appointment = get_appointment_for_request(request, reference)
+    appointment = get_appointment_for_request(
+        request,
+        reference,
+        action=AuditEvent.Action.CHANGE,
+        record_allowed=False,  # the service records it
+    )
     actor = _patient_actor(request, appointment)
     if actor is None:
         raise Http404("No such appointment.")
+    form = CancelForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Reason for cancelling: {form.errors['remark'][0]} Nothing was changed.")
+        return redirect("appointments:detail", reference=appointment.reference)
     money = _money(appointment)
     try:
-        transition(appointment, Appointment.Status.CANCELLED, actor, remark=request.POST.get("remark", "")[:500])
+        transition(appointment, Appointment.Status.CANCELLED, actor, remark=form.cleaned_data["remark"])
     except BookingError as exc:
         messages.error(request, exc.message)
     else:
@@ -235,7 +292,15 @@ def cancel_appointment(request: HttpRequest, reference: str) -> HttpResponse:
 @never_cache
 def reschedule_appointment(request: HttpRequest, reference: str) -> HttpResponse:
     """Pick another free slot of the same doctor; the move goes through the booking lock."""
-    appointment = get_appointment_for_request(request, reference)
+    # A POST is recorded by the move service (done or refused); a GET is a look.
+    posted = request.method == "POST"
+    appointment = get_appointment_for_request(
+        request,
+        reference,
+        action=AuditEvent.Action.CHANGE if posted else AuditEvent.Action.VIEW,
+        record_allowed=not posted,
+        detail="reschedule page",
+    )
     actor = _patient_actor(request, appointment)
     if actor is None:
         raise Http404("No such appointment.")
@@ -278,7 +343,9 @@ def reschedule_appointment(request: HttpRequest, reference: str) -> HttpResponse
 @never_cache
 def appointment_ics(request: HttpRequest, reference: str) -> HttpResponse:
     """The appointment as a calendar file, for whoever may see the appointment."""
-    appointment = get_appointment_for_request(request, reference)
+    appointment = get_appointment_for_request(
+        request, reference, action=AuditEvent.Action.DOWNLOAD, detail="calendar file"
+    )
     # PUBLISH: a file saved from the site is a calendar entry, not a meeting request to answer.
     response = HttpResponse(build_ics(appointment, method="PUBLISH"), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="appointment-{appointment.reference}.ics"'
@@ -288,8 +355,47 @@ def appointment_ics(request: HttpRequest, reference: str) -> HttpResponse:
 @never_cache
 @login_required
 def my_appointments(request: HttpRequest) -> HttpResponse:
-    """The signed-in user's own appointments, upcoming first, with what was paid and refunded."""
-    context: dict = patient_appointments(request.user)
-    upcoming, past = list(context["upcoming"]), list(context["past"])
-    context.update(upcoming=upcoming, past=past, money=get_checkout().summaries(upcoming + past, now=timezone.now()))
+    """The signed-in user's own appointments, upcoming first, with what was paid and refunded, and
+    guest bookings found for their verified addresses, each waiting for "add to my account" or
+    "not mine"."""
+    mine = patient_appointments(request.user)
+    upcoming, past = list(mine["upcoming"]), list(mine["past"])
+    context = {
+        "upcoming": upcoming,
+        "past": past,
+        "money": get_checkout().summaries(upcoming + past, now=timezone.now()),
+        "found": found_bookings(request.user),
+    }
     return TemplateResponse(request, "booking/appointments/mine.html", context)
+
+
+@require_POST
+@login_required
+def claim_found_booking(request: HttpRequest, reference: str) -> HttpResponse:
+    """The patient confirms a found guest booking is theirs; 404 unless it is offered to them."""
+    try:
+        appointment = claim_booking(request.user, reference)
+    except ClaimRefused:
+        raise Http404("No such booking.") from None
+    messages.success(
+        request,
+        f"The appointment {appointment.reference} on {date_format(appointment.local_starts_at, 'j F Y')} "
+        "is now in your account. Links in earlier emails now ask you to sign in.",
+    )
+    return redirect(reverse("appointments:mine") + "#found")
+
+
+@require_POST
+@login_required
+def dismiss_found_booking(request: HttpRequest, reference: str) -> HttpResponse:
+    """The patient says a found guest booking is not theirs; 404 unless it is offered to them."""
+    try:
+        appointment = dismiss_booking(request.user, reference)
+    except ClaimRefused:
+        raise Http404("No such booking.") from None
+    messages.success(
+        request,
+        f"We will not offer booking {appointment.reference} to your account again. "
+        "If you think someone booked with your email by mistake, please contact the clinic.",
+    )
+    return redirect(reverse("appointments:mine") + "#found")

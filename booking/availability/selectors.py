@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from home.models import DoctorPage
 
-from ..models import Appointment, TimeOff, WorkingHours, clinic_zone
+from ..models import Appointment, ClinicClosure, TimeOff, WorkingHours, clinic_zone
 from .slots import Slot, WeeklyHours, free_slots, group_by_local_day
 
 
@@ -33,7 +33,8 @@ def doctor_free_slots(
 ) -> list[Slot]:
     """Free slots of ``doctor`` (a DoctorPage) between two local dates, inclusive.
 
-    Reads working hours, the time off and the held appointments that touch the range, and hands
+    Reads working hours, the time off, clinic closures (unless the doctor is listed as still
+    working) and the held appointments that touch the range, and hands
     them to :func:`booking.availability.slots.free_slots`. ``ignore`` leaves one appointment's own
     slot out of the busy times, for moving that appointment.
     """
@@ -53,6 +54,7 @@ def doctor_free_slots(
             doctor_id=doctor.pk, start_date__lte=last_day, end_date__gte=first_day - timedelta(days=1)
         )
     ]
+    blocked += [closure.interval(tz) for closure in closures_for(doctor, first_day, last_day)]
     held = Appointment.objects.holding_slots().filter(doctor_id=doctor.pk).overlapping(range_start, range_end)
     if ignore is not None:
         held = held.exclude(pk=ignore.pk)
@@ -65,6 +67,13 @@ def doctor_free_slots(
         slot_length=timedelta(minutes=doctor.slot_minutes),
         tz=tz,
         earliest=earliest_bookable(now),
+    )
+
+
+def closures_for(doctor: DoctorPage, first_day: date, last_day: date) -> list[ClinicClosure]:
+    """Clinic closures touching ``first_day``..``last_day`` that apply to ``doctor`` (one query)."""
+    return list(
+        ClinicClosure.objects.filter(start_date__lte=last_day, end_date__gte=first_day).exclude(open_doctors=doctor.pk)
     )
 
 

@@ -8,6 +8,7 @@ app_name = "doctor"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("day/", views.day, name="day"),
     path("appointments/<str:reference>/", views.appointment_detail, name="appointment"),
     path("appointments/<str:reference>/status/", views.appointment_transition, name="transition"),
     path("appointments/<str:reference>/meeting/", views.meeting_link, name="meeting_link"),

@@ -19,7 +19,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -29,7 +30,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from home.models import DoctorPage
 
-from ..access import linked_doctor_page
+from ..access import get_doctors_appointment, linked_doctor_page
 from ..appointments.reports import ReportForm, appointment_report, appointment_rows, csv_download
 from ..appointments.selectors import doctor_agenda, doctor_counts, doctor_search, pending_requests
 from ..appointments.services import (
@@ -41,11 +42,20 @@ from ..appointments.services import (
     set_meeting_url,
     transition,
 )
+from ..audit.services import Origin, record_audit
 from ..availability.services import ScheduleLocked, publish_profile_and_schedule
 from ..errors import BookingError
-from ..models import Appointment, clinic_zone, normalize_reference
+from ..models import Appointment, AuditEvent, clinic_zone
+from ..models.schedules import EARLIEST_SCHEDULE_DATE, LATEST_SCHEDULE_DATE
 from ..payments.selectors import money_summaries
-from .forms import DoctorProfileForm, MeetingLinkForm, SearchForm, TransitionForm, schedule_formsets
+from .forms import (
+    STALE_ROWS_MESSAGE,
+    DoctorProfileForm,
+    MeetingLinkForm,
+    SearchForm,
+    TransitionForm,
+    schedule_formsets,
+)
 
 Status = Appointment.Status
 
@@ -53,7 +63,7 @@ PENDING_LIMIT = 20
 SEARCH_PAGE_SIZE = 20
 REPORT_PAGE_SIZE = 50
 
-DoctorView = Callable[..., HttpResponse]
+DoctorView = Callable[..., HttpResponseBase]
 
 
 # --- Access ---------------------------------------------------------------------------------
@@ -67,7 +77,7 @@ def doctor_required(view: DoctorView) -> DoctorView:
     """
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         doctor = linked_doctor_page(request.user)
@@ -78,14 +88,8 @@ def doctor_required(view: DoctorView) -> DoctorView:
     return wrapper
 
 
-def own_appointment(doctor: DoctorPage, reference: str, *related: str) -> Appointment:
-    """The doctor's own appointment with this reference, or 404 (also for a colleague's)."""
-    queryset = Appointment.objects.select_related(*related) if related else Appointment.objects.all()
-    return get_object_or_404(queryset, doctor=doctor, reference=normalize_reference(reference))
-
-
 def _doctor_actor(request: HttpRequest) -> Actor:
-    return Actor(Actor.DOCTOR, request.user)
+    return Actor(Actor.DOCTOR, request.user, origin=Origin.from_request(request))
 
 
 # --- Actions offered as buttons ---------------------------------------------------------------
@@ -121,8 +125,8 @@ def make_action(source: str, target: str, actor: Actor) -> Action:
     """The button for moving an appointment in status ``source`` to ``target``."""
     return Action(
         target=target,
-        label=ACTION_LABELS.get(target, Status(target).label),
-        needs_remark=actor.role in REMARK_REQUIRED.get((source, target), ()),
+        label=ACTION_LABELS.get(Status(target), str(Status(target).label)),
+        needs_remark=actor.role in REMARK_REQUIRED.get((Status(source), Status(target)), ()),
         destructive=target in (Status.DECLINED, Status.CANCELLED, Status.NO_SHOW),
     )
 
@@ -156,18 +160,35 @@ class AgendaDay:
     is_past: bool
 
 
+def _date_param(request: HttpRequest, name: str, default: date) -> date:
+    """A date from the query string, or ``default`` (with a message) when it is missing or not sane."""
+    raw = request.GET.get(name, "")
+    if not raw:
+        return default
+    try:
+        value = date.fromisoformat(raw)
+    except ValueError:
+        value = None
+    if value is None or not EARLIEST_SCHEDULE_DATE <= value <= LATEST_SCHEDULE_DATE:
+        messages.error(request, "That date could not be read, so today is shown instead.")
+        return default
+    return value
+
+
 @never_cache
 @require_GET
 @doctor_required
 def dashboard(request: HttpRequest, doctor: DoctorPage) -> HttpResponse:
-    """Today, this week (Monday–Sunday, clinic time) and the requests waiting for an answer.
+    """Today, a week (Monday–Sunday, clinic time; ``?week=`` any date in it) and the requests waiting.
 
     Three queries however busy the doctor is: the week's agenda, the oldest-first pending
     requests (capped), and one aggregate for the counts. Rows need no related objects.
     """
     now = timezone.now()
     today = timezone.localdate(now, clinic_zone())
-    monday = today - timedelta(days=today.weekday())
+    monday = _date_param(request, "week", today)
+    monday -= timedelta(days=monday.weekday())
+    this_monday = today - timedelta(days=today.weekday())
     week = doctor_agenda(doctor, monday, monday + timedelta(days=6))
     by_day: dict[date, list[Appointment]] = {monday + timedelta(days=i): [] for i in range(7)}
     for appointment in week:
@@ -175,7 +196,10 @@ def dashboard(request: HttpRequest, doctor: DoctorPage) -> HttpResponse:
     days = [AgendaDay(day, rows, day == today, day < today) for day, rows in by_day.items()]
 
     actor = _doctor_actor(request)
-    today_rows = [(appointment, actions_for(appointment, actor, now)) for appointment in by_day[today]]
+    today_rows = [
+        (appointment, actions_for(appointment, actor, now))
+        for appointment in (by_day[today] if monday == this_monday else doctor_agenda(doctor, today, today))
+    ]
     pending = pending_requests(doctor, now, limit=PENDING_LIMIT)
     counts = doctor_counts(doctor, now)
     # "Paid £60.00" on a request tells the doctor the patient has paid (and is refunded if declined).
@@ -187,17 +211,45 @@ def dashboard(request: HttpRequest, doctor: DoctorPage) -> HttpResponse:
         "week_days": days,
         "week_start": monday,
         "week_end": monday + timedelta(days=6),
+        "is_this_week": monday == this_monday,
+        "previous_week": monday - timedelta(days=7),
+        "next_week": monday + timedelta(days=7),
         "pending": pending,
         "money": money,
         # Every upcoming pending request can be confirmed or declined by its doctor.
         "confirm_action": make_action(Status.PENDING, Status.CONFIRMED, actor),
         "decline_action": make_action(Status.PENDING, Status.DECLINED, actor),
-        "counts": {**counts, "today": len(by_day[today]), "week": len(week)},
+        "counts": {**counts, "today": len(today_rows), "week": len(week)},
         "clinic_tz": clinic_zone(),
         "dashboard_url": request.get_full_path(),
         "active_nav": "dashboard",
     }
     return TemplateResponse(request, "booking/doctor/dashboard.html", context)
+
+
+@never_cache
+@require_GET
+@doctor_required
+def day(request: HttpRequest, doctor: DoctorPage) -> HttpResponse:
+    """One day's agenda (``?date=``, default today) with its actions; prints as a clean day list."""
+    now = timezone.now()
+    today = timezone.localdate(now, clinic_zone())
+    shown = _date_param(request, "date", today)
+    actor = _doctor_actor(request)
+    rows = [(appointment, actions_for(appointment, actor, now)) for appointment in doctor_agenda(doctor, shown, shown)]
+    context = {
+        "doctor": doctor,
+        "day": shown,
+        "today": today,
+        "rows": rows,
+        "previous_day": shown - timedelta(days=1),
+        "next_day": shown + timedelta(days=1),
+        "week_of_day": shown - timedelta(days=shown.weekday()),
+        "clinic_tz": clinic_zone(),
+        "dashboard_url": request.get_full_path(),
+        "active_nav": "dashboard",
+    }
+    return TemplateResponse(request, "booking/doctor/day.html", context)
 
 
 # --- One appointment -----------------------------------------------------------------------------
@@ -233,7 +285,7 @@ def _appointment_context(
 @doctor_required
 def appointment_detail(request: HttpRequest, doctor: DoctorPage, reference: str) -> HttpResponse:
     """Everything the doctor needs about one appointment, and the changes they may make now."""
-    appointment = own_appointment(doctor, reference, "patient", "prescription")
+    appointment = get_doctors_appointment(request, doctor, reference, "patient", "prescription")
     return TemplateResponse(
         request, "booking/doctor/appointment.html", _appointment_context(request, doctor, appointment)
     )
@@ -248,7 +300,13 @@ def appointment_transition(request: HttpRequest, doctor: DoctorPage, reference: 
     A refusal (wrong state, too early, missing remark, someone else acted first) becomes an
     error message and changes nothing; the service locks the row, so the check is race-free.
     """
-    appointment = own_appointment(doctor, reference)
+    appointment = get_doctors_appointment(
+        request,
+        doctor,
+        reference,
+        action=AuditEvent.Action.CHANGE,
+        record_allowed=False,  # the service records it
+    )
     back = _back_url(request, appointment)
     form = TransitionForm(request.POST)
     if not form.is_valid():
@@ -273,7 +331,9 @@ def appointment_transition(request: HttpRequest, doctor: DoctorPage, reference: 
 @doctor_required
 def meeting_link(request: HttpRequest, doctor: DoctorPage, reference: str) -> HttpResponse:
     """Set an active online consultation's link, typed in or generated (``action=generate``)."""
-    appointment = own_appointment(doctor, reference, "patient", "prescription")
+    appointment = get_doctors_appointment(
+        request, doctor, reference, "patient", "prescription", action=AuditEvent.Action.CHANGE, record_allowed=False
+    )
     back = reverse("doctor:appointment", args=[appointment.reference])
     refusal = meeting_link_refusal(appointment)
     if refusal:
@@ -323,6 +383,10 @@ def schedule(request: HttpRequest, doctor: DoctorPage) -> HttpResponse:
             # modelcluster's formsets index the posted row ids directly: rows that do not match
             # the page (a stale tab, a hand-made POST) must end in a message, not a 500.
             messages.error(request, "The form was out of date. Nothing was saved; please make your changes again.")
+            return redirect("doctor:schedule")
+        if not valid and (hours.has_stale_rows or time_off.has_stale_rows):
+            # Rows that are not (or no longer) the page's own: a fresh form is the only fix.
+            messages.error(request, STALE_ROWS_MESSAGE)
             return redirect("doctor:schedule")
         if valid:
             try:
@@ -404,7 +468,7 @@ def report(request: HttpRequest, doctor: DoctorPage) -> HttpResponse:
 @never_cache
 @require_GET
 @doctor_required
-def report_csv(request: HttpRequest, doctor: DoctorPage) -> HttpResponse:
+def report_csv(request: HttpRequest, doctor: DoctorPage) -> HttpResponseBase:
     """The report's appointments as CSV (local date and time); bad dates go back to the report."""
     form = ReportForm.from_query(request.GET)
     if not form.is_valid():
@@ -413,4 +477,11 @@ def report_csv(request: HttpRequest, doctor: DoctorPage) -> HttpResponse:
         Appointment.objects.filter(doctor=doctor).starting_between(form.start, form.end).order_by("starts_at", "pk")
     )
     rows = appointment_rows(queryset, with_doctor=False, with_contact=False)
+    record_audit(
+        AuditEvent.Action.EXPORT,
+        AuditEvent.ObjectType.REPORT,
+        f"{form.start.isoformat()}..{form.end.isoformat()}",
+        request=request,
+        detail="doctor's appointments CSV",
+    )
     return csv_download(rows, f"appointments-{form.start.isoformat()}-{form.end.isoformat()}.csv")

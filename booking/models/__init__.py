@@ -10,20 +10,21 @@ from .appointments import (
     Appointment,
     AppointmentEvent,
     AppointmentQuerySet,
+    DismissedClaim,
     new_reference,
     normalize_reference,
 )
+from .audit import AuditEvent, AuditImmutable, PrescriptionAccessLog
 from .notifications import Notification
 from .prescriptions import (
     MedicationLine,
     Prescription,
-    PrescriptionAccessLog,
     PrescriptionAttachment,
     PrescriptionRevision,
     RecommendedTest,
     private_storage,
 )
-from .schedules import TimeOff, Weekday, WorkingHours, clinic_zone
+from .schedules import ClinicClosure, TimeOff, Weekday, WorkingHours, clinic_zone
 
 __all__ = [
     "REFERENCE_ALPHABET",
@@ -31,6 +32,10 @@ __all__ = [
     "Appointment",
     "AppointmentEvent",
     "AppointmentQuerySet",
+    "AuditEvent",
+    "AuditImmutable",
+    "ClinicClosure",
+    "DismissedClaim",
     "MedicationLine",
     "Notification",
     "Prescription",

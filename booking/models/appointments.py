@@ -19,6 +19,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.emails import ExactEmailField
+from portal.phones import PhoneNumberField
+
 from .schedules import clinic_zone
 
 REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -34,7 +37,7 @@ def new_reference() -> str:
 def normalize_reference(value: str) -> str:
     """Accept references typed in lower case, with spaces, or with O/I/L for 0/1/1."""
     cleaned = "".join(ch for ch in value.upper() if ch.isalnum())
-    cleaned = cleaned.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    cleaned = cleaned.translate(str.maketrans("OIL", "011"))
     if len(cleaned) != REFERENCE_LENGTH:
         return value.strip().upper()
     return f"{cleaned[:5]}-{cleaned[5:]}"
@@ -101,8 +104,10 @@ class Appointment(models.Model):
         help_text="The patient's account; empty for a guest booking.",
     )
     full_name = models.CharField(max_length=120)
-    email = models.EmailField()
-    mobile = models.CharField(max_length=32)
+    # The normal form of portal.emails, compared exactly: a guest's proof of ownership (lookup,
+    # signed link) and what a verified account address must equal for the booking to be offered.
+    email = ExactEmailField()
+    mobile = PhoneNumberField(max_length=32)
     reason = models.TextField(max_length=1000, blank=True)
     mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.IN_PERSON)
     starts_at = models.DateTimeField(db_index=True)
@@ -222,6 +227,25 @@ class Appointment(models.Model):
             self.hold_expires_at = None
         self.status = status
         self.holds_slot = True if status in self.ACTIVE_STATUSES else None
+
+
+class DismissedClaim(models.Model):
+    """A patient said "not mine" to a guest booking made with one of their verified addresses.
+
+    Anyone can book as a guest with any address, so a booking found for a patient's address is
+    only *offered* to them (see ``booking.appointments.claims``); a dismissed one is not offered
+    to that account again and stays the guest's.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="dismissed_claims")
+    dismissed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "appointment"], name="one_dismissal_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.appointment.reference} dismissed by {self.user}"
 
 
 class AppointmentEvent(models.Model):

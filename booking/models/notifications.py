@@ -15,6 +15,11 @@ class Notification(models.Model):
     The row is written in the same transaction as the change it announces; the send itself runs
     in a background task after commit. An SMTP outage leaves rows ``failed`` with the error and
     a ``next_attempt_at``; ``manage.py retry_notifications`` (run periodically) sends them again.
+
+    Account emails (verify your address, reset your password, …) go through the same outbox
+    (``booking.notifications.accounts``): kind ``account`` and no appointment. They carry links
+    that act for the account, so staff never see their text, and it is blanked once the row is
+    sent or given up.
     """
 
     class Kind(models.TextChoices):
@@ -25,6 +30,7 @@ class Notification(models.Model):
         RESCHEDULED = "rescheduled", _("Rescheduled")
         PRESCRIPTION = "prescription", _("Prescription ready")
         REMINDER = "reminder", _("Reminder")
+        ACCOUNT = "account", _("Account email")
         RECEIPT = "receipt", _("Payment receipt")
         REFUND = "refund", _("Refund")
 
@@ -34,7 +40,9 @@ class Notification(models.Model):
         FAILED = "failed", _("Failed, will retry")
         GAVE_UP = "gave_up", _("Failed for good")
 
-    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="notifications")
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     to = models.EmailField()
     subject = models.CharField(max_length=200)
@@ -51,6 +59,22 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        constraints = [
+            # Only account emails stand alone; every other kind announces something about a booking.
+            models.CheckConstraint(
+                condition=models.Q(kind="account") | models.Q(appointment__isnull=False),
+                name="notification_appointment_unless_account",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} → {self.to}"
+
+    @property
+    def is_account_email(self) -> bool:
+        return self.kind == self.Kind.ACCOUNT
+
+    @property
+    def about(self) -> str:
+        """What the email is about, for logs: the appointment's reference, or the account email's subject."""
+        return self.appointment.reference if self.appointment is not None else self.subject

@@ -1,4 +1,7 @@
-"""Prescriptions: versioned, signed content, attachments kept outside the public media, and an access log."""
+"""Prescriptions: versioned, signed content and attachments kept outside the public media (encrypted).
+
+Reads are recorded in the audit trail (``booking.models.audit``).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,6 @@ from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from .appointments import Appointment
 
@@ -105,30 +107,3 @@ class PrescriptionAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
-
-
-class PrescriptionAccessLog(models.Model):
-    """Every view or download of a prescription or its attachments: who, what, when."""
-
-    class Action(models.TextChoices):
-        VIEW = "view", _("Viewed")
-        PDF = "pdf", _("Downloaded PDF")
-        ATTACHMENT = "attachment", _("Downloaded attachment")
-
-    prescription = models.ForeignKey(Prescription, on_delete=models.CASCADE, related_name="access_log")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    guest_email = models.EmailField(blank=True, help_text="Set when a guest opened it through a link.")
-    action = models.CharField(max_length=16, choices=Action.choices)
-    detail = models.CharField(max_length=200, blank=True)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    at = models.DateTimeField(default=timezone.now, db_index=True)
-
-    class Meta:
-        ordering = ["-at"]
-        verbose_name = "prescription access"
-        verbose_name_plural = "prescription access log"
-
-    def __str__(self) -> str:
-        return f"{self.get_action_display()} {self.prescription.appointment.reference}"

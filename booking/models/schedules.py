@@ -1,4 +1,4 @@
-"""Doctors' weekly working hours and time off, in the clinic's local time.
+"""Doctors' weekly working hours and time off, and clinic-wide closures, in the clinic's local time.
 
 They are inline rows of ``home.DoctorPage`` (edited in the page editor and from the doctor's own
 dashboard) but belong to booking: availability is computed from them.
@@ -6,7 +6,7 @@ dashboard) but belong to booking: availability is computed from them.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -17,6 +17,13 @@ from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from wagtail.admin.panels import FieldPanel, FieldRowPanel
 from wagtail.models import Orderable
+
+from portal.validation import DATE_RANGE_MESSAGE, EARLIEST_DATE, LATEST_DATE
+
+# Schedules use the project's one sane date range: dates near date.min/date.max are typos, and
+# they would overflow when turned into aware datetimes.
+EARLIEST_SCHEDULE_DATE = EARLIEST_DATE
+LATEST_SCHEDULE_DATE = LATEST_DATE
 
 
 def clinic_zone() -> ZoneInfo:
@@ -38,9 +45,9 @@ class WorkingHours(Orderable):
     """One interval of a doctor's week, in the clinic's local time. A day may have several."""
 
     doctor = ParentalKey("home.DoctorPage", on_delete=models.CASCADE, related_name="working_hours")
-    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
-    starts = models.TimeField("from")
-    ends = models.TimeField("until")
+    weekday: models.PositiveSmallIntegerField[int, int] = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    starts: models.TimeField[time, time] = models.TimeField("from")
+    ends: models.TimeField[time, time] = models.TimeField("until")
 
     panels = [FieldRowPanel([FieldPanel("weekday"), FieldPanel("starts"), FieldPanel("ends")])]
 
@@ -61,11 +68,15 @@ class TimeOff(Orderable):
     """A period the doctor does not see patients: whole days, or a time range when times are given."""
 
     doctor = ParentalKey("home.DoctorPage", on_delete=models.CASCADE, related_name="time_off")
-    start_date = models.DateField()
-    start_time = models.TimeField(null=True, blank=True, help_text="Leave empty for the whole day.")
-    end_date = models.DateField()
-    end_time = models.TimeField(null=True, blank=True, help_text="Leave empty for the whole day.")
-    reason = models.CharField(max_length=120, blank=True)
+    start_date: models.DateField[date, date] = models.DateField()
+    start_time: models.TimeField[time | None, time | None] = models.TimeField(
+        null=True, blank=True, help_text="Leave empty for the whole day."
+    )
+    end_date: models.DateField[date, date] = models.DateField()
+    end_time: models.TimeField[time | None, time | None] = models.TimeField(
+        null=True, blank=True, help_text="Leave empty for the whole day."
+    )
+    reason: models.CharField[str, str] = models.CharField(max_length=120, blank=True)
 
     panels = [
         FieldRowPanel([FieldPanel("start_date"), FieldPanel("start_time")]),
@@ -84,11 +95,17 @@ class TimeOff(Orderable):
         return f"{self.start_date} – {self.end_date}"
 
     def clean(self):
+        # Year 0001 or 9999 is a typo, and near those ends the interval overflows; the range is
+        # the one every date input of the portal shares.
+        errors = {
+            name: DATE_RANGE_MESSAGE
+            for name in ("start_date", "end_date")
+            if getattr(self, name) and not EARLIEST_DATE <= getattr(self, name) <= LATEST_DATE
+        }
+        if errors:
+            raise ValidationError(errors)
         if self.start_date and self.end_date:
-            try:
-                start, end = self.interval()
-            except OverflowError:
-                raise ValidationError({"end_date": "Pick an end date before the year 9999."}) from None
+            start, end = self.interval()
             if end <= start:
                 raise ValidationError({"end_date": "Time off must end after it starts."})
 
@@ -101,3 +118,58 @@ class TimeOff(Orderable):
         else:
             end = datetime.combine(self.end_date, self.end_time, tzinfo=tz)
         return start, end
+
+
+class ClinicClosure(models.Model):
+    """Days the whole clinic is closed (bank holidays, a refurbishment): nobody can be booked.
+
+    Doctors listed in ``open_doctors`` still see patients on those days (say, the GP on call on
+    Boxing Day). Closures cover whole local days; a doctor's own shorter absences are time off.
+    """
+
+    start_date = models.DateField("first day")
+    end_date = models.DateField("last day", help_text="The same as the first day for a single day.")
+    reason = models.CharField(max_length=120, help_text="Shown to staff, e.g. 'Christmas Day'.")
+    open_doctors = models.ManyToManyField(
+        "home.DoctorPage",
+        blank=True,
+        related_name="+",
+        verbose_name="doctors still seeing patients",
+        help_text="Optional: doctors who work on these days despite the closure.",
+    )
+
+    panels = [
+        FieldRowPanel([FieldPanel("start_date"), FieldPanel("end_date")]),
+        FieldPanel("reason"),
+        FieldPanel("open_doctors"),
+    ]
+
+    class Meta:
+        ordering = ["start_date"]
+        verbose_name = "clinic closure"
+        constraints = [
+            models.CheckConstraint(condition=Q(end_date__gte=models.F("start_date")), name="closure_end_after_start")
+        ]
+
+    def __str__(self) -> str:
+        if self.start_date == self.end_date:
+            return f"{self.reason} ({self.start_date:%d %b %Y})"
+        return f"{self.reason} ({self.start_date:%d %b %Y} – {self.end_date:%d %b %Y})"
+
+    def clean(self):
+        for name in ("start_date", "end_date"):
+            value = getattr(self, name)
+            if value is not None and not EARLIEST_SCHEDULE_DATE <= value <= LATEST_SCHEDULE_DATE:
+                raise ValidationError(
+                    {name: f"Pick a date between {EARLIEST_SCHEDULE_DATE.year} and {LATEST_SCHEDULE_DATE.year}."}
+                )
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": "The last day cannot be before the first day."})
+
+    def interval(self, tz: ZoneInfo | None = None) -> tuple[datetime, datetime]:
+        """The aware [start of the first day, start of the day after the last) in the clinic's zone."""
+        tz = tz or clinic_zone()
+        return (
+            datetime.combine(self.start_date, time.min, tzinfo=tz),
+            datetime.combine(self.end_date + timedelta(days=1), time.min, tzinfo=tz),
+        )

@@ -176,10 +176,18 @@ def queue_notification(
         logger.warning("Appointment %s has no email address; %s email not queued.", appointment.reference, kind)
         return None
     rendered = render_notification(appointment, kind, remark=remark, facts=facts)
+    return queue_email(kind, appointment.email, rendered, appointment=appointment)
+
+
+def queue_email(kind: str, to: str, rendered: RenderedEmail, *, appointment: Appointment | None = None) -> Notification:
+    """Write one outbox row in the current transaction and enqueue its delivery after commit.
+
+    The one way an email enters the outbox, for booking emails and account emails alike.
+    """
     notification = Notification.objects.create(
         appointment=appointment,
         kind=kind,
-        to=appointment.email,
+        to=to,
         subject=rendered.subject,
         body_text=rendered.body_text,
         body_html=rendered.body_html,

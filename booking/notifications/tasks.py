@@ -107,7 +107,8 @@ def _record_failure(notification: Notification, exc: BaseException) -> None:
     else:
         notification.status = Status.FAILED
         notification.next_attempt_at = now + retry_delay(notification.attempts)
-    notification.save(update_fields=["status", "last_error", "next_attempt_at"])
+    forgotten = _forget_links(notification) if notification.status == Status.GAVE_UP else []
+    notification.save(update_fields=["status", "last_error", "next_attempt_at", *forgotten])
 
 
 @task()
@@ -131,7 +132,7 @@ def deliver_notification(notification_id: int) -> str:
             "Email %s (%s for %s) attempt %d failed, now %s: %s",
             notification.pk,
             notification.kind,
-            notification.appointment.reference,
+            notification.about,
             notification.attempts,
             notification.status,
             notification.last_error,
@@ -144,8 +145,22 @@ def deliver_notification(notification_id: int) -> str:
     notification.sent_at = timezone.now()
     notification.next_attempt_at = None
     notification.last_error = ""
-    notification.save(update_fields=["status", "sent_at", "next_attempt_at", "last_error"])
+    notification.save(
+        update_fields=["status", "sent_at", "next_attempt_at", "last_error", *_forget_links(notification)]
+    )
     return str(notification.status)
+
+
+def _forget_links(notification: Notification) -> list[str]:
+    """Blank an account email's text once it is sent or given up; return the fields changed.
+
+    Its links verify an address or reset a password: once the email is out (or never will be),
+    keeping them in the database only helps whoever reads the database.
+    """
+    if not notification.is_account_email:
+        return []
+    notification.body_text = notification.body_html = ""
+    return ["body_text", "body_html"]
 
 
 # A queued row that was never claimed this long after it was written has lost its task.

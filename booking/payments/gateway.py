@@ -19,6 +19,7 @@ import logging
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 import stripe
 from django.conf import settings
@@ -91,6 +92,30 @@ def publishable_key() -> str:
 
 def js_url() -> str:
     return settings.STRIPE_JS_URL
+
+
+STRIPE_API_ORIGIN = "https://api.stripe.com"
+STRIPE_JS_ORIGIN = "https://js.stripe.com"
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def extra_csp_sources() -> dict[str, list[str]]:
+    """CSP sources the pay page needs beyond Stripe's own hosts (the site policy has those):
+    the origins of a local Stripe-compatible server, when the settings point at one."""
+    extra: dict[str, list[str]] = {}
+    js = _origin(settings.STRIPE_JS_URL)
+    api = _origin(settings.STRIPE_API_BASE)
+    if js and js != STRIPE_JS_ORIGIN:
+        extra["script-src"] = [js]
+        extra["frame-src"] = [js]
+        extra["connect-src"] = [js]
+    if api and api != STRIPE_API_ORIGIN:
+        extra.setdefault("connect-src", []).append(api)
+    return extra
 
 
 @lru_cache(maxsize=8)
@@ -189,10 +214,12 @@ def create_intent(*, amount: int, currency: str, metadata: dict[str, str], idemp
     Only what every Stripe-compatible server accepts is sent: the Payment Element picks the
     payment methods the Stripe account has enabled.
     """
-    params = {"amount": amount, "currency": currency.lower(), "metadata": metadata}
     intent = _call(
         "create PaymentIntent",
-        lambda: _client().v1.payment_intents.create(params=params, options={"idempotency_key": idempotency_key}),
+        lambda: _client().v1.payment_intents.create(
+            params={"amount": amount, "currency": currency.lower(), "metadata": metadata},
+            options={"idempotency_key": idempotency_key},
+        ),
     )
     return intent_from_data(intent)
 
@@ -218,10 +245,12 @@ def cancel_intent(intent_id: str, *, reason: str = "abandoned") -> Intent:
 
 
 def create_refund(*, intent_id: str, amount: int, metadata: dict[str, str], idempotency_key: str) -> RefundInfo:
-    params = {"payment_intent": intent_id, "amount": amount, "metadata": metadata}
     refund = _call(
         "create Refund",
-        lambda: _client().v1.refunds.create(params=params, options={"idempotency_key": idempotency_key}),
+        lambda: _client().v1.refunds.create(
+            params={"payment_intent": intent_id, "amount": amount, "metadata": metadata},
+            options={"idempotency_key": idempotency_key},
+        ),
     )
     return refund_from_data(refund)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -140,10 +140,15 @@ def with_money(queryset: QuerySet[Appointment]) -> QuerySet[Appointment]:
     )
 
 
-def csv_money_columns() -> list[tuple[str, object]]:
+def _annotated(appointment: Appointment, name: str) -> int:
+    """A money annotation added by :func:`with_money` (0 if the queryset was not annotated)."""
+    return int(getattr(appointment, name, 0) or 0)
+
+
+def csv_money_columns() -> list[tuple[str, Callable[[Appointment], object]]]:
     """Extra CSV columns for appointments annotated by :func:`with_money`: amounts in major units."""
     return [
-        ("paid", lambda a: from_minor(a.paid_minor)),
-        ("refunded", lambda a: from_minor(a.refunded_minor)),
-        ("net", lambda a: from_minor(a.paid_minor - a.refunded_minor)),
+        ("paid", lambda a: from_minor(_annotated(a, "paid_minor"))),
+        ("refunded", lambda a: from_minor(_annotated(a, "refunded_minor"))),
+        ("net", lambda a: from_minor(_annotated(a, "paid_minor") - _annotated(a, "refunded_minor"))),
     ]

@@ -444,8 +444,8 @@ def handle_event(event: Event, *, now: datetime | None = None) -> str:
 
 def _charge_refunded(charge: dict, *, now: datetime) -> tuple[str, Payment | None]:
     """A charge was refunded (perhaps in Stripe's dashboard): read its refunds and apply each."""
-    intent_id = charge.get("payment_intent")
-    intent_id = intent_id.get("id") if isinstance(intent_id, dict) else intent_id
+    raw = charge.get("payment_intent")
+    intent_id = str((raw.get("id") if isinstance(raw, dict) else raw) or "")
     payment = Payment.objects.filter(intent_id=intent_id).first() if intent_id else None
     if payment is None:
         return "ignored: not one of our payments", None

@@ -7,10 +7,13 @@ proved) a guest booking. Everyone else gets a 404, as for every other appointmen
 from __future__ import annotations
 
 import logging
+from functools import wraps
 
+from csp.decorators import csp_update
 from django.contrib import messages
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -30,6 +33,24 @@ from .models import Payment
 logger = logging.getLogger(__name__)
 
 
+def stripe_sources_allowed(view):
+    """Let the pay page load Stripe.js from, and talk to, the Stripe the portal is configured with.
+
+    The site's Content-Security-Policy already allows Stripe's own hosts. When the portal points
+    at a local Stripe-compatible server instead (``STRIPE_JS_URL``/``STRIPE_API_BASE``, for trying
+    payments out and for the tests), this page's response adds those origins, and only this page's.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
+        extra = gateway.extra_csp_sources()
+        if not extra:
+            return view(request, *args, **kwargs)
+        return csp_update(extra)(view)(request, *args, **kwargs)
+
+    return wrapper
+
+
 def _payer_appointment(request: HttpRequest, reference: str) -> Appointment:
     appointment = get_appointment_for_request(request, reference)
     if not may_pay(request.user, appointment, session_references(request)):
@@ -42,6 +63,7 @@ def _confirmed_url(appointment: Appointment) -> str:
 
 
 @never_cache
+@stripe_sources_allowed
 def pay(request: HttpRequest, reference: str) -> HttpResponse:
     """The Payment Element for a held booking, with the amount, the deadline and the refund policy.
 

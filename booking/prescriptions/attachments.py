@@ -9,10 +9,12 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass
 
 import filetype
 from django.conf import settings
+from PIL import Image, UnidentifiedImageError
 
 from ..errors import AttachmentRejected
 
@@ -86,16 +88,37 @@ def inspect_attachment(uploaded_file) -> AttachmentInfo:
 
 
 def _verify_image(uploaded_file) -> None:
-    """Let Pillow parse the image, so a valid header glued to something else is refused too."""
-    from PIL import Image, UnidentifiedImageError
+    """Let Pillow parse the image, so a valid header glued to something else is refused too.
 
+    The pixel count is checked from the header before anything is decoded: a few bytes can claim
+    20000 × 20000 pixels (a "decompression bomb"), which would take gigabytes to open in a viewer
+    or a PDF. Pillow's own bomb check raises above twice its limit and only warns below that; the
+    warning is turned into an error here, and :data:`PRESCRIPTION_ATTACHMENT_MAX_PIXELS` is
+    usually the stricter bound anyway.
+    """
+    max_pixels = settings.PRESCRIPTION_ATTACHMENT_MAX_PIXELS
     try:
-        with Image.open(uploaded_file) as image:
-            image.verify()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(uploaded_file) as image:
+                width, height = image.size
+                if width * height > max_pixels:
+                    raise AttachmentRejected(_too_many_pixels(width, height, max_pixels))
+                image.verify()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise AttachmentRejected(_too_many_pixels(None, None, max_pixels)) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise AttachmentRejected("The image file is damaged or not really an image.") from exc
     finally:
         uploaded_file.seek(0)
+
+
+def _too_many_pixels(width: int | None, height: int | None, max_pixels: int) -> str:
+    claimed = f" ({width} × {height})" if width and height else ""
+    return (
+        f"The image has too many pixels{claimed}; the limit is {max_pixels / 1_000_000:.0f} megapixels. "
+        "Please attach a smaller photo or a PDF."
+    )
 
 
 def human_size(size: int) -> str:

@@ -12,6 +12,8 @@ from datetime import timedelta
 from django import forms
 from django.conf import settings
 
+from portal.validation import protect_text_fields
+
 from ..errors import AttachmentRejected
 from ..models import MedicationLine, Prescription, RecommendedTest
 from .attachments import human_size, inspect_attachment
@@ -48,6 +50,7 @@ class PrescriptionForm(forms.ModelForm):
     def __init__(self, *args, appointment, **kwargs):
         self.appointment = appointment
         super().__init__(*args, **kwargs)
+        protect_text_fields(self)
         limit = human_size(settings.PRESCRIPTION_ATTACHMENT_MAX_BYTES)
         self.fields["attachment"].help_text = f"Optional. A PDF, JPEG or PNG file, up to {limit}."
         self.fields["advice"].widget.attrs["maxlength"] = Prescription._meta.get_field("advice").max_length
@@ -82,6 +85,7 @@ class MedicationLineForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        protect_text_fields(self)
         for name, field in self.fields.items():
             if name != "drug":
                 field.widget.attrs.setdefault("placeholder", field.help_text)
@@ -96,6 +100,7 @@ class RecommendedTestForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        protect_text_fields(self)
         self.fields["name"].widget.attrs.setdefault("placeholder", self.fields["name"].help_text)
         self.fields["name"].help_text = ""
         self.fields["notes"].widget.attrs.setdefault("placeholder", "e.g. fasting, within two weeks")
@@ -116,7 +121,7 @@ class _LineFormSet(forms.BaseFormSet):
         rows = []
         for form in self.forms:
             values = {name: form.cleaned_data.get(name, "") for name in form.fields if name != "DELETE"}
-            if self._should_delete_form(form) or not any(values.values()):
+            if (self.can_delete and form.cleaned_data.get("DELETE")) or not any(values.values()):
                 continue
             rows.append(values)
         return rows

@@ -339,7 +339,7 @@ def _render(
     pdf.ln(8)
     pdf.rule()
     pdf.ln(3)
-    if snapshot.is_signed:
+    if snapshot.signed_at is not None:
         pdf.font("", 10)
         pdf.cell(0, 6, pdf.t(f"Version {snapshot.version}"), new_x="LMARGIN", new_y="NEXT")
         pdf.font("B", 10.5)

@@ -16,7 +16,7 @@ Why the rules look the way they do:
   version the doctor has not seen.
 * **Attachments are checked by content, not name.** The browser's file name and content type
   are whatever the uploader says; ``filetype`` reads the magic bytes. Files get a random name in
-  private storage, and the display name is sanitised.
+  private storage, encrypted (``crypto.py``), and the display name is sanitised.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -42,6 +43,7 @@ from ..models import (
 )
 from ..notifications.emails import queue_notification
 from .attachments import inspect_attachment
+from .crypto import encrypt_bytes
 from .snapshots import MEDICATION_FIELDS, TEST_FIELDS, prescription_content
 
 
@@ -70,6 +72,7 @@ def _locked_for_writing(appointment: Appointment, user) -> tuple[Appointment, Pr
         except IntegrityError:
             pass
         prescription = _lock_prescription(locked)
+    assert prescription is not None  # created above, or by the request that won the race
     return locked, prescription
 
 
@@ -106,7 +109,7 @@ def _clean_lines(model, rows: list[dict], names: tuple[str, ...], required: str)
     The forms check the same things first; this keeps the service safe to call from anywhere
     (SQLite, for one, does not enforce column lengths).
     """
-    lines = []
+    lines: list = []
     for index, row in enumerate(rows):
         values = {name: str(row.get(name) or "").strip() for name in names}
         if not any(values.values()):
@@ -151,7 +154,7 @@ def save_prescription(
     """
     _locked, prescription = _locked_for_writing(appointment, actor_user)  # who and when first
     advice = (advice or "").strip()
-    advice_limit = Prescription._meta.get_field("advice").max_length
+    advice_limit = Prescription._meta.get_field("advice").max_length or 4000
     if len(advice) > advice_limit:
         raise InvalidPrescription(f"Advice can be at most {advice_limit} characters.")
     if follow_up_on is not None and not isinstance(follow_up_on, date):
@@ -207,10 +210,10 @@ def sign_prescription(appointment: Appointment, doctor_user) -> Prescription:
 
 @transaction.atomic
 def add_attachment(prescription: Prescription, uploaded_file, user) -> PrescriptionAttachment:
-    """Attach a checked file to the prescription, stored under a random name in private storage.
+    """Attach a checked file to the prescription, encrypted under a random name in private storage.
 
     Adding a file changes what the patient would see, so on a signed prescription it starts the
-    next version, like any other edit.
+    next version, like any other edit. Only the encrypted bytes ever reach the disk.
     """
     _locked, prescription = _locked_for_writing(prescription.appointment, user)  # who and when first
     info = inspect_attachment(uploaded_file)
@@ -222,7 +225,9 @@ def add_attachment(prescription: Prescription, uploaded_file, user) -> Prescript
         size=info.size,
         uploaded_by=user,
     )
-    attachment.file.save(f"{secrets.token_hex(16)}{info.extension}", uploaded_file, save=False)
+    uploaded_file.seek(0)
+    encrypted = ContentFile(encrypt_bytes(uploaded_file.read()))
+    attachment.file.save(f"{secrets.token_hex(16)}{info.extension}", encrypted, save=False)
     try:
         with transaction.atomic():
             attachment.save()

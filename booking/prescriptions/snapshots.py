@@ -111,7 +111,7 @@ class PrescriptionSnapshot:
             medications=[Line(**{k: m.get(k, "") for k in MEDICATION_FIELDS}) for m in content.get("medications", [])],
             tests=[Line(**{k: t.get(k, "") for k in TEST_FIELDS}) for t in content.get("tests", [])],
             attachment_ids=ids,
-            doctor_name=doctor.get("name", prescription.appointment.doctor.title),
+            doctor_name=doctor.get("name") or prescription.appointment.doctor.title,
             doctor_job_title=doctor.get("job_title", ""),
             signed_at=signed_at,
             signed_by=content.get("signed_by", ""),

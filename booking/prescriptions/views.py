@@ -4,18 +4,22 @@ Every view first goes through :func:`booking.access.get_appointment_for_request`
 reference and someone else's appointment look the same (404), and only then checks the role:
 writing is for the appointment's doctor; reading is for that doctor, staff with
 ``booking.view_prescription``, and the patient (signed content only). A reader without a right
-also gets a 404 rather than a 403, so nothing confirms that a prescription exists. Every read
-and download is written to the access log. Nothing here is cached by browsers or proxies.
+also gets a 404 rather than a 403, so nothing confirms that a prescription exists. Every read,
+download and change, and every refused one, is one row of the audit trail (``booking.audit``).
+Attachments are decrypted here, for a reader who may have them, and nowhere else. Nothing here
+is cached by browsers or proxies.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 
 from django.contrib import messages
 from django.core.exceptions import SuspiciousFileOperation
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -29,10 +33,11 @@ from ..access import (
     audience_for_request,
     get_appointment_for_request,
     is_appointments_doctor,
+    record_appointment_audit,
 )
 from ..errors import AlreadySigned, PrescriptionError
-from ..models import Appointment, Prescription, PrescriptionAccessLog
-from .access_log import log_access
+from ..models import Appointment, AuditEvent, Prescription
+from .crypto import AttachmentUnreadable, read_attachment
 from .forms import build_forms
 from .pdf import prescription_pdf as render_prescription_pdf
 from .services import add_attachment, save_prescription, sign_prescription
@@ -41,10 +46,31 @@ from .snapshots import PrescriptionSnapshot, current_snapshot, visible_snapshot
 logger = logging.getLogger(__name__)
 
 
-def _appointment(request: HttpRequest, reference: str) -> Appointment:
+Action = AuditEvent.Action
+PRESCRIPTION = AuditEvent.ObjectType.PRESCRIPTION
+ATTACHMENT = AuditEvent.ObjectType.ATTACHMENT
+REFUSED = AuditEvent.Outcome.REFUSED
+
+
+def _appointment(request: HttpRequest, reference: str, action: str) -> Appointment:
+    """The appointment if the reader may see it; a refusal is recorded as one on the prescription.
+
+    An allowed look is not recorded here: each view records what it then did with the
+    prescription, so a request writes one row.
+    """
     return get_appointment_for_request(
-        request, reference, Appointment.objects.select_related("doctor", "doctor__user", "patient")
+        request,
+        reference,
+        Appointment.objects.select_related("doctor", "doctor__user", "patient"),
+        action=action,
+        object_type=PRESCRIPTION,
+        record_allowed=False,
     )
+
+
+def _audit(request: HttpRequest, appointment: Appointment, action: str, detail: str, **kwargs) -> None:
+    kwargs.setdefault("object_type", PRESCRIPTION)
+    record_appointment_audit(request, appointment, action, detail=detail, **kwargs)
 
 
 def _appointment_url(request: HttpRequest, appointment: Appointment) -> str:
@@ -58,23 +84,35 @@ def _prescription_or_none(appointment: Appointment) -> Prescription | None:
     return Prescription.objects.select_related("signed_by").filter(appointment=appointment).first()
 
 
-def _readable(request: HttpRequest, reference: str) -> tuple[Appointment, Prescription, Audience, PrescriptionSnapshot]:
-    """The appointment, prescription, reader's audience and the version they may see; else 404."""
-    appointment = _appointment(request, reference)
+def _readable(
+    request: HttpRequest, reference: str, action: str, object_type: str = PRESCRIPTION
+) -> tuple[Appointment, Prescription, Audience, PrescriptionSnapshot]:
+    """The appointment, prescription, reader's audience and the version they may see; else 404.
+
+    A reader who may see the appointment but not its prescription (staff without the
+    permission) is a refused attempt; a patient before anything is signed is not: there is
+    nothing to see yet.
+    """
+    appointment = _appointment(request, reference, action)
     prescription = _prescription_or_none(appointment)
     if prescription is None:
         raise Http404("No prescription.")
     prescription.appointment = appointment  # reuse the row already loaded
     audience = audience_for_request(request, appointment)
+    if audience is Audience.NONE:
+        _audit(request, appointment, action, "", object_type=object_type, outcome=REFUSED)
+        raise Http404("No prescription.")
     snapshot = visible_snapshot(audience, prescription)
     if snapshot is None:
         raise Http404("No prescription.")
     return appointment, prescription, audience, snapshot
 
 
-def _doctor_only(request: HttpRequest, reference: str) -> Appointment:
-    appointment = _appointment(request, reference)
+def _doctor_only(request: HttpRequest, reference: str, action: str = Action.CHANGE) -> Appointment:
+    """The appointment, for its own doctor only; anyone else's attempt is a refused one."""
+    appointment = _appointment(request, reference, action)
     if not is_appointments_doctor(request.user, appointment):
+        _audit(request, appointment, action, "not the appointment's doctor", outcome=REFUSED)
         raise Http404("No prescription.")
     return appointment
 
@@ -82,8 +120,8 @@ def _doctor_only(request: HttpRequest, reference: str) -> Appointment:
 @never_cache
 def prescription_detail(request: HttpRequest, reference: str) -> HttpResponse:
     """The prescription as the reader may see it: the live draft for clinicians, signed for patients."""
-    appointment, prescription, audience, snapshot = _readable(request, reference)
-    log_access(request, prescription, PrescriptionAccessLog.Action.VIEW, f"version {snapshot.version}")
+    appointment, prescription, audience, snapshot = _readable(request, reference, Action.VIEW)
+    _audit(request, appointment, Action.VIEW, f"version {snapshot.version}")
     is_doctor = is_appointments_doctor(request.user, appointment)
     context = {
         "appointment": appointment,
@@ -105,7 +143,8 @@ def prescription_edit(request: HttpRequest, reference: str) -> HttpResponse:
     All input is validated before anything is written, and the save and the attachment go in
     one transaction: a bad line or a refused file leaves the prescription as it was.
     """
-    appointment = _doctor_only(request, reference)
+    posted = request.method == "POST"
+    appointment = _doctor_only(request, reference, Action.CHANGE if posted else Action.VIEW)
     prescription = _prescription_or_none(appointment)
     if prescription is not None:
         prescription.appointment = appointment
@@ -132,8 +171,11 @@ def prescription_edit(request: HttpRequest, reference: str) -> HttpResponse:
             except PrescriptionError as exc:
                 form.add_error(None, exc.message)
                 status = 409
+                _audit(request, appointment, Action.CHANGE, f"save: {exc.message}", outcome=REFUSED)
             else:
                 saved.refresh_from_db()
+                added = " with an attachment" if form.cleaned_data.get("attachment") else ""
+                _audit(request, appointment, Action.CHANGE, f"version {saved.version} saved{added}")
                 if saved.is_signed:  # nothing changed, so no new version was started
                     messages.info(request, f"No changes: version {saved.version} is still the signed one.")
                 else:
@@ -149,6 +191,7 @@ def prescription_edit(request: HttpRequest, reference: str) -> HttpResponse:
         form, medication_formset, test_formset = build_forms(appointment, snapshot)
     elif request.method in ("GET", "HEAD"):
         form, medication_formset, test_formset = build_forms(appointment, snapshot)
+        _audit(request, appointment, Action.VIEW, "editor")
     else:
         return HttpResponseNotAllowed(["GET", "POST"])
 
@@ -169,7 +212,7 @@ def prescription_edit(request: HttpRequest, reference: str) -> HttpResponse:
 @never_cache
 def prescription_sign(request: HttpRequest, reference: str) -> HttpResponse:
     """Sign the current version (POST only; the appointment's doctor only)."""
-    appointment = _doctor_only(request, reference)
+    appointment = _doctor_only(request, reference)  # first: a stranger gets 404, never 405
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     try:
@@ -178,9 +221,11 @@ def prescription_sign(request: HttpRequest, reference: str) -> HttpResponse:
         messages.info(request, exc.message)
     except PrescriptionError as exc:
         messages.error(request, exc.message)
+        _audit(request, appointment, Action.CHANGE, f"sign: {exc.message}", outcome=REFUSED)
         if _prescription_or_none(appointment) is None:
             return redirect("prescriptions:edit", reference=appointment.reference)
     else:
+        _audit(request, appointment, Action.CHANGE, f"version {signed.version} signed")
         messages.success(request, f"Version {signed.version} signed. The patient has been told it is ready.")
     return redirect("prescriptions:detail", reference=appointment.reference)
 
@@ -188,9 +233,9 @@ def prescription_sign(request: HttpRequest, reference: str) -> HttpResponse:
 @never_cache
 def prescription_pdf(request: HttpRequest, reference: str) -> HttpResponse:
     """The version the reader may see, as a PDF download."""
-    appointment, prescription, _audience, snapshot = _readable(request, reference)
+    appointment, prescription, _audience, snapshot = _readable(request, reference, Action.DOWNLOAD)
     pdf = render_prescription_pdf(prescription, snapshot=snapshot, clinic=ClinicSettings.current(request))
-    log_access(request, prescription, PrescriptionAccessLog.Action.PDF, f"version {snapshot.version}")
+    _audit(request, appointment, Action.DOWNLOAD, f"PDF, version {snapshot.version}")
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = (
         f'attachment; filename="prescription-{appointment.reference}-v{snapshot.version}.pdf"'
@@ -200,26 +245,40 @@ def prescription_pdf(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @never_cache
-def prescription_attachment(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+def prescription_attachment(request: HttpRequest, reference: str, pk: int) -> HttpResponseBase:
     """Download one attachment of this prescription, if it is part of what the reader may see.
 
     The attachment is looked up *within* this prescription, so another prescription's id is a
-    404. Patients only get files that were part of the signed version they see. The file is
-    always a download with the type found at upload and ``nosniff``, so a browser never renders
-    it inline on our origin.
+    404. Patients only get files that were part of the signed version they see; asking for one
+    that is not (a draft's file) is a refused attempt. The file is decrypted here, only after
+    those checks, and is always a download with the type found at upload and ``nosniff``, so a
+    browser never renders it inline on our origin.
     """
-    _appointment_obj, prescription, _audience, snapshot = _readable(request, reference)
+    appointment, prescription, _audience, snapshot = _readable(request, reference, Action.DOWNLOAD, ATTACHMENT)
     attachment = prescription.attachments.filter(pk=pk).first()
-    if attachment is None or pk not in snapshot.attachment_ids:
+    if attachment is None:
+        raise Http404("No such attachment.")
+    if pk not in snapshot.attachment_ids:
+        _audit(request, appointment, Action.DOWNLOAD, f"attachment {pk}", object_type=ATTACHMENT, outcome=REFUSED)
         raise Http404("No such attachment.")
     try:
-        handle = attachment.file.open("rb")
+        content = read_attachment(attachment)
     except (FileNotFoundError, SuspiciousFileOperation, OSError):
         logger.error("Prescription attachment %s is missing from storage", attachment.pk)
         raise Http404("No such attachment.") from None
-    log_access(request, prescription, PrescriptionAccessLog.Action.ATTACHMENT, attachment.original_name)
+    except AttachmentUnreadable:
+        # Logged by read_attachment. The file is there but no configured key opens it: an
+        # operator's mistake (a key removed too early), not the reader's, so no 404.
+        return HttpResponse(
+            "This file cannot be opened at the moment. The clinic has been told; please try again later.",
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
+    _audit(
+        request, appointment, Action.DOWNLOAD, f"attachment {pk}, version {snapshot.version}", object_type=ATTACHMENT
+    )
     response = FileResponse(
-        handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
+        io.BytesIO(content), as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -5,24 +5,27 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import cast
 
 from django import forms
 
 from home.models import DoctorPage
 from portal.money import currency_symbol, format_minor, from_minor, to_minor
+from portal.validation import PlainTextField, SaneDateField
 
 from ..models import Appointment, clinic_zone
 from ..payments.models import Payment
 
 
 class MoveForm(forms.Form):
-    doctor = forms.ModelChoiceField(queryset=None, label="Doctor")
-    day = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    doctor = forms.ModelChoiceField(queryset=DoctorPage.objects.none(), label="Doctor")
+    day = SaneDateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     start = forms.TimeField(label="Start (clinic time)", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["doctor"].queryset = DoctorPage.objects.live().order_by("title")
+        # Set per form, not at import: the list of live doctors changes while the process runs.
+        self.fields["doctor"].queryset = DoctorPage.objects.live().order_by("title")  # type: ignore[attr-defined]
 
     def starts_at(self) -> datetime:
         return datetime.combine(self.cleaned_data["day"], self.cleaned_data["start"], tzinfo=clinic_zone())
@@ -30,7 +33,7 @@ class MoveForm(forms.Form):
 
 class StatusForm(forms.Form):
     target = forms.ChoiceField(label="New status")
-    remark = forms.CharField(
+    remark = PlainTextField(
         label="Remark for the patient",
         required=False,
         help_text="Required when declining or cancelling; the patient reads it in their email.",
@@ -40,7 +43,8 @@ class StatusForm(forms.Form):
     def __init__(self, *args, targets: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         # No preselected status: one stray click must not confirm or cancel anything.
-        self.fields["target"].choices = [("", "Choose…")] + [(t, Appointment.Status(t).label) for t in targets]
+        choices = [("", "Choose…")] + [(t, Appointment.Status(t).label) for t in targets]
+        self.fields["target"].choices = choices  # type: ignore[attr-defined]  # a ChoiceField
 
 
 class _AmountForm(forms.Form):
@@ -65,7 +69,7 @@ class _AmountForm(forms.Form):
 
 
 class DeskPaymentForm(_AmountForm):
-    note = forms.CharField(
+    note = PlainTextField(
         label="Note",
         required=False,
         max_length=500,
@@ -81,7 +85,7 @@ class PaymentChoiceField(forms.ModelChoiceField):
 
 class RefundForm(_AmountForm):
     payment = PaymentChoiceField(queryset=Payment.objects.none(), label="Payment to refund", empty_label=None)
-    reason = forms.CharField(
+    reason = PlainTextField(
         label="Reason",
         max_length=1000,
         help_text="Required. The patient reads it in the refund email.",
@@ -93,6 +97,7 @@ class RefundForm(_AmountForm):
 
     def __init__(self, *args, payments: list[Payment], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["payment"].queryset = Payment.objects.filter(pk__in=[p.pk for p in payments])
+        payment_field = cast(PaymentChoiceField, self.fields["payment"])
+        payment_field.queryset = Payment.objects.filter(pk__in=[p.pk for p in payments])
         if payments:
             self.fields["amount"].initial = from_minor(payments[0].refundable, payments[0].currency)

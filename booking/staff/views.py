@@ -10,15 +10,18 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from ..appointments.reports import ReportForm, appointment_report, appointment_rows, csv_download
+from ..appointments.selectors import affected_by_closure
 from ..appointments.services import Actor, allowed_targets, move_appointment, transition
+from ..audit.services import Origin, record_audit
 from ..errors import BookingError
-from ..models import Appointment
+from ..models import Appointment, AuditEvent, ClinicClosure, normalize_reference
 from ..payments.selectors import csv_money_columns, money_by_doctor, payments_by_appointment, total_of, with_money
 from ..payments.services import record_desk_payment, staff_refund
 from .forms import DeskPaymentForm, MoveForm, RefundForm, StatusForm
@@ -39,7 +42,7 @@ class AppointmentReportView(WagtailAdminTemplateMixin, TemplateView):
     def get_breadcrumbs_items(self):
         return [*self.breadcrumbs_items, {"url": "", "label": self.page_title}]
 
-    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponseBase:  # type: ignore[override]  # or a CSV stream
         form = ReportForm.from_query(request.GET)
         if form.is_valid() and request.GET.get("format") == "csv":
             return self.csv_response(form)
@@ -66,6 +69,13 @@ class AppointmentReportView(WagtailAdminTemplateMixin, TemplateView):
             .order_by("starts_at", "pk")
         )
         rows = appointment_rows(queryset, with_doctor=True, with_contact=True, extra_columns=csv_money_columns())
+        record_audit(
+            AuditEvent.Action.EXPORT,
+            AuditEvent.ObjectType.REPORT,
+            f"{form.start.isoformat()}..{form.end.isoformat()}",
+            request=self.request,
+            detail="appointments CSV with patients' contact details",
+        )
         return csv_download(rows, f"appointments-{form.start}-{form.end}.csv")
 
 
@@ -78,11 +88,28 @@ class ManageAppointmentView(WagtailAdminTemplateMixin, TemplateView):
 
     def dispatch(self, request, reference: str, *args, **kwargs):
         if not request.user.has_perm("booking.change_appointment"):
+            if Appointment.objects.filter(reference=normalize_reference(reference)).exists():
+                record_audit(
+                    AuditEvent.Action.VIEW,
+                    AuditEvent.ObjectType.APPOINTMENT,
+                    normalize_reference(reference),
+                    request=request,
+                    outcome=AuditEvent.Outcome.REFUSED,
+                    detail="admin manage page",
+                )
             raise PermissionDenied
         self.appointment = get_object_or_404(
             Appointment.objects.select_related("doctor", "patient"), reference=reference
         )
-        self.actor = Actor(Actor.STAFF, request.user)
+        self.actor = Actor(Actor.STAFF, request.user, origin=Origin.from_request(request))
+        if request.method in ("GET", "HEAD"):  # a POST is recorded by the service it calls
+            record_audit(
+                AuditEvent.Action.VIEW,
+                AuditEvent.ObjectType.APPOINTMENT,
+                self.appointment.reference,
+                request=request,
+                detail="admin manage page",
+            )
         return super().dispatch(request, *args, **kwargs)
 
     def get_page_subtitle(self):
@@ -131,18 +158,21 @@ class ManageAppointmentView(WagtailAdminTemplateMixin, TemplateView):
                     return redirect(request.path)
             return self.render_to_response(self.get_context_data(move_form=form), status=400)
         if action == "status":
-            form = StatusForm(request.POST, targets=allowed_targets(self.appointment, self.actor))
-            if form.is_valid():
+            status_form = StatusForm(request.POST, targets=allowed_targets(self.appointment, self.actor))
+            if status_form.is_valid():
                 try:
                     transition(
-                        self.appointment, form.cleaned_data["target"], self.actor, remark=form.cleaned_data["remark"]
+                        self.appointment,
+                        status_form.cleaned_data["target"],
+                        self.actor,
+                        remark=status_form.cleaned_data["remark"],
                     )
                 except BookingError as exc:
-                    form.add_error(None, exc.message)
+                    status_form.add_error(None, exc.message)
                 else:
                     messages.success(request, f"Appointment {self.appointment.reference} updated.")
                     return redirect(request.path)
-            return self.render_to_response(self.get_context_data(status_form=form), status=400)
+            return self.render_to_response(self.get_context_data(status_form=status_form), status=400)
         if action == "desk_payment" and request.user.has_perm("payments.add_payment"):
             return self.record_desk_payment(request)
         if action == "refund" and request.user.has_perm("payments.add_refund"):
@@ -190,3 +220,32 @@ class ManageAppointmentView(WagtailAdminTemplateMixin, TemplateView):
                 )
                 return redirect(request.path)
         return self.render_to_response(self.get_context_data(refund_form=form), status=400)
+
+
+class ClosureAppointmentsView(WagtailAdminTemplateMixin, TemplateView):
+    """The booked appointments a clinic closure falls on, each with a link to move or cancel it."""
+
+    template_name = "booking/staff/closure_appointments.html"
+    page_title = "Appointments on closed days"
+    header_icon = "warning"
+
+    def dispatch(self, request, pk: int, *args, **kwargs):
+        if not request.user.has_perm("booking.view_appointment"):
+            raise PermissionDenied
+        self.closure = get_object_or_404(ClinicClosure, pk=pk)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_page_subtitle(self):
+        return str(self.closure)
+
+    def get_breadcrumbs_items(self):
+        return [
+            *self.breadcrumbs_items,
+            {"url": reverse("booking_clinicclosure_modeladmin_index"), "label": "Clinic closures"},
+            {"url": "", "label": str(self.closure)},
+        ]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(closure=self.closure, appointments=affected_by_closure(self.closure))
+        return context

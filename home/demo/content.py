@@ -14,9 +14,14 @@ like the rest of ``home``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from portal.models import User
 
-CLINIC = {
+# Records are plain dicts (read by key in the seeders); ``Any`` values keep them easy to edit.
+Record = dict[str, Any]
+
+CLINIC: Record = {
     "name": "Riverside Clinic",
     "tagline": "Private GP and specialist care on the river, open six days a week",
     "address": "Riverside Clinic\n12 Wharf Street\nLondon\nSE1 9XY",
@@ -25,7 +30,7 @@ CLINIC = {
     "opening_hours": "Mon–Fri 08:00–19:00\nSaturday 09:00–13:00\nSunday and bank holidays closed",
 }
 
-HOME = {
+HOME: Record = {
     "title": "Home",
     "slug": "home",
     "seo_title": "Riverside Clinic: private GP and specialist care",
@@ -45,7 +50,7 @@ HOME = {
 # Each pattern is a tuple of (weekdays, intervals). Monday is 0, as in booking.models.Weekday;
 # ``booking.demo`` turns a pattern into WorkingHours rows.
 WEEKDAYS = (0, 1, 2, 3, 4)
-HOURS_PATTERNS = {
+HOURS_PATTERNS: dict[str, Any] = {
     "split_weekdays": ((WEEKDAYS, (("09:00", "12:30"), ("13:30", "17:00"))),),
     "mornings_plus_saturday": ((WEEKDAYS, (("08:30", "12:30"),)), ((5,), (("09:00", "12:00"),))),
     "long_days": (((0, 1, 3), (("08:00", "13:00"), ("14:00", "19:00"))),),
@@ -54,7 +59,7 @@ HOURS_PATTERNS = {
 }
 
 # ``motif`` picks the pattern of the generated banner (see ``home.demo.images``).
-SPECIALIZATIONS = (
+SPECIALIZATIONS: tuple[Record, ...] = (
     {
         "slug": "cardiology",
         "title": "Cardiology",
@@ -221,7 +226,7 @@ FEATURED_SPECIALIZATIONS = (
 
 # In page order. ``specializations`` are slugs from above, ``hours`` names one of HOURS_PATTERNS, and
 # ``fee`` is a string so that it becomes an exact Decimal.
-DOCTORS = (
+DOCTORS: tuple[Record, ...] = (
     {
         "slug": "dr-amara-okafor",
         "name": "Dr Amara Okafor",
@@ -478,15 +483,19 @@ DOCTORS = (
 FEATURED_DOCTORS = ("dr-amara-okafor", "dr-james-whitfield", "dr-priya-raman", "dr-helen-carter")
 
 # (first day, last day) as offsets from today, optional (start, end) times, and the reason.
-TIME_OFF = {
+TIME_OFF: dict[str, Any] = {
     "dr-priya-raman": ((10, 14, None, None, "Annual leave"),),
     "dr-helen-carter": ((5, 5, "13:00", "17:30", "Paediatrics conference"),),
     "dr-omar-haddad": ((21, 25, None, None, "Annual leave"),),
 }
 
+# Bank holidays the clinic closes on, as (month, day, reason); ``booking.demo`` creates them for
+# this year and the next, so the footer's "bank holidays closed" is true in the diary too.
+CLOSED_DAYS = ((12, 25, "Christmas Day"), (12, 26, "Boxing Day"), (1, 1, "New Year's Day"))
+
 # Demo accounts. The passwords are published in the README: demo databases only, which is why
 # ``seed_demo`` refuses to run when DEBUG is off unless told ``--allow-production``.
-ACCOUNTS = (
+ACCOUNTS: tuple[Record, ...] = (
     {
         "email": "admin@example.com",
         "password": "admin-demo-2026",
@@ -523,13 +532,13 @@ ACCOUNTS = (
 )
 
 # The two index pages under the home page; ``intro`` is rich text.
-SPECIALIZATION_INDEX = {
+SPECIALIZATION_INDEX: Record = {
     "title": "Specializations",
     "slug": "specializations",
     "intro": "<p>Eight specialities under one roof. Choose one to meet its doctors and book.</p>",
 }
 
-DOCTOR_INDEX = {
+DOCTOR_INDEX: Record = {
     "title": "Doctors",
     "slug": "doctors",
     "intro": "<p>Search by name or language, or filter by specialization, and book a time that suits you.</p>",
@@ -545,7 +554,7 @@ DOCTOR_INDEX = {
 #   image           key of a generated image, shown as decoration
 #   quote           plain text
 #   call_to_action  button text; the button leads to the Doctors index
-STANDARD_PAGES = (
+STANDARD_PAGES: tuple[Record, ...] = (
     {
         "title": "About",
         "slug": "about",

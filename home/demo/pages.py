@@ -19,7 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from decimal import Decimal
+from functools import partial
 from io import BytesIO
+from typing import Any
 
 from django.core.files.images import ImageFile
 from django.utils.text import slugify
@@ -118,23 +120,25 @@ class PageSeeder:
 
     def seed_images(self) -> None:
         """Generate every illustration the pages use; an image whose title exists is reused."""
-        wanted = {"hero": ("Hero: Riverside Clinic", "Riverside Clinic", demo_images.hero_image)}
+        wanted: dict[str, tuple[str, str, Callable[[], bytes]]] = {
+            "hero": ("Hero: Riverside Clinic", "Riverside Clinic", demo_images.hero_image)
+        }
         wanted["about"] = (
             "Banner: About Riverside Clinic",
             "Abstract illustration in the clinic's colours",
-            lambda: demo_images.banner_image("about", "petals"),
+            partial(demo_images.banner_image, "about", "petals"),
         )
         for spec in SPECIALIZATIONS:
             wanted[spec["slug"]] = (
                 f"Banner: {spec['title']}",
                 f"Illustration for {spec['title']}",
-                lambda spec=spec: demo_images.banner_image(spec["slug"], spec["motif"]),
+                partial(demo_images.banner_image, spec["slug"], spec["motif"]),
             )
         for doctor in DOCTORS:
             wanted[doctor["slug"]] = (
                 f"Portrait: {doctor['name']}",
                 f"Illustrated portrait of {doctor['name']}",
-                lambda doctor=doctor: demo_images.portrait_image(doctor["name"]),
+                partial(demo_images.portrait_image, doctor["name"]),
             )
         created = 0
         collection = None
@@ -323,7 +327,7 @@ class PageSeeder:
             publish(page)
             self.out.created(f"Created the {title} page")
 
-    def stream_blocks(self, body: Iterable[tuple[str, object]], doctor_index: DoctorIndexPage) -> list[tuple]:
+    def stream_blocks(self, body: Iterable[tuple[str, Any]], doctor_index: DoctorIndexPage) -> list[tuple]:
         """StandardPage body blocks for the ``(kind, value)`` entries described in ``content``."""
         blocks = []
         for kind, value in body:

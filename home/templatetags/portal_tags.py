@@ -52,10 +52,10 @@ def field_errors_except(form, skip: str = "") -> list:
 
 @register.filter
 def phone(value) -> str:
-    """A stored E.164 number formatted for reading, e.g. '+44 20 7946 0000'."""
+    """A stored number (a model field's PhoneNumber or an E.164 string) for reading: '+44 20 7946 0000'."""
     from portal.phones import display_phone
 
-    return display_phone(str(value or ""))
+    return display_phone(value)
 
 
 @register.filter

@@ -8,8 +8,13 @@ from pathlib import Path
 from typing import Literal
 
 import dj_database_url
+from csp.constants import NONCE as CSP_NONCE
+from csp.constants import NONE as CSP_NONE
+from csp.constants import SELF as CSP_SELF
+from csp.constants import UNSAFE_INLINE as CSP_UNSAFE_INLINE
+from django.core.exceptions import ImproperlyConfigured
 
-from .env import env, env_bool, env_int, env_list
+from .env import check_fernet_keys, derived_fernet_key, env, env_bool, env_int, env_list
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = PROJECT_DIR.parent
@@ -31,7 +36,7 @@ INSTALLED_APPS = [
     "wagtail.contrib.settings",
     "wagtail.embeds",
     "wagtail.sites",
-    "wagtail.users",
+    "home.apps.ClinicUsersAppConfig",  # wagtail.users with the clinic's user forms (see home/users.py)
     "wagtail.snippets",
     "wagtail.documents",
     "wagtail.images",
@@ -41,6 +46,7 @@ INSTALLED_APPS = [
     "wagtail_modeladmin",
     "modelcluster",
     "taggit",
+    "phonenumber_field",
     "django_filters",
     "django_tasks",
     "django_tasks_db",
@@ -53,10 +59,14 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "csp",  # django-csp: its system checks catch settings in the old (3.x) format
 ]
 
 MIDDLEWARE = [
+    "portal.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "portal.headers.ContentSecurityPolicyMiddleware",
+    "portal.headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -158,7 +168,11 @@ ACCOUNT_EMAIL_VERIFICATION = env("ACCOUNT_EMAIL_VERIFICATION", "mandatory")
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
-ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
+# portal.adapters.AccountAdapter with allauth's emails queued in booking's outbox (sent by the
+# task worker, retried while SMTP is down) instead of sent from the request.
+ACCOUNT_ADAPTER = "booking.notifications.accounts.OutboxAccountAdapter"
+# The login form normalises the typed address like every stored one (see portal/emails.py).
+ACCOUNT_FORMS = {"login": "portal.forms.LoginForm"}
 # False switches allauth's rate limits off (the test settings do).
 ACCOUNT_RATE_LIMITS: dict[str, str] | Literal[False] = {"login_failed": "10/m/ip,5/5m/key"}
 # Behind a reverse proxy, how many proxies append to X-Forwarded-For: rate limits (allauth's and
@@ -210,7 +224,13 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 WAGTAILDOCS_EXTENSIONS = ["pdf", "txt"]
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 WAGTAIL_ENABLE_UPDATE_CHECK = False
+# No avatars from Gravatar: they would tell a third party (by email hash) who works in the admin,
+# and the admin's Content-Security-Policy loads images from the portal only.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
+# Request bodies above this are refused with 413 before they are read (portal.middleware): more
+# than the largest upload (an image for the CMS, a prescription attachment) plus its form.
+MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 12 * 1024 * 1024)
 
 # --- Booking rules --------------------------------------------------------------------------
 # How soon a slot may start at the earliest, and how far ahead patients can book.
@@ -234,7 +254,11 @@ LOGGING = {
         "stripe": {"level": env("STRIPE_LOG_LEVEL", "WARNING")},
     },
 }
-PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", "GB")
+# Phone numbers (see portal/phones.py): typed without a country code they are read in this
+# region; they are stored, and printed by str(), in E.164.
+PHONENUMBER_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", "GB")
+PHONENUMBER_DB_FORMAT = "E164"
+PHONENUMBER_DEFAULT_FORMAT = "E164"
 PRIVATE_MEDIA_ROOT = Path(env("PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")))
 
 # --- Online consultations -------------------------------------------------------------------
@@ -245,6 +269,9 @@ ONLINE_LINK_VISIBLE_MINUTES = env_int("ONLINE_LINK_VISIBLE_MINUTES", 15)
 
 # Prescription attachments: PDF, JPEG or PNG, checked by content, at most this size.
 PRESCRIPTION_ATTACHMENT_MAX_BYTES = env_int("PRESCRIPTION_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
+# Images may claim at most this many pixels (a 48-megapixel phone photo fits); more is refused
+# before decoding, since a tiny file can claim billions of pixels.
+PRESCRIPTION_ATTACHMENT_MAX_PIXELS = env_int("PRESCRIPTION_ATTACHMENT_MAX_PIXELS", 50_000_000)
 # Guests' signed links in emails stay valid this long.
 GUEST_LINK_MAX_AGE_DAYS = env_int("GUEST_LINK_MAX_AGE_DAYS", 60)
 
@@ -280,3 +307,79 @@ PAYMENT_REFUND_BEFORE_CUTOFF_PERCENT = env_int("PAYMENT_REFUND_BEFORE_CUTOFF_PER
 PAYMENT_REFUND_AFTER_CUTOFF_PERCENT = env_int("PAYMENT_REFUND_AFTER_CUTOFF_PERCENT", 0)
 # reconcile_payments re-reads payments this many days back.
 PAYMENT_RECONCILE_DAYS = env_int("PAYMENT_RECONCILE_DAYS", 7)
+
+# --- Browser security headers ---------------------------------------------------------------
+# Content-Security-Policy (django-csp 4, see portal/headers.py). Public pages run only the
+# portal's own files and inline code carrying this response's nonce (``request.csp_nonce``).
+# Stripe's Payment Element (booking.payments) needs js.stripe.com (and its *.js.stripe.com hosts)
+# for its script and frames, hooks.stripe.com for 3-D Secure frames and api.stripe.com for its
+# requests, as Stripe's security guide lists them. (Pointed at a local Stripe-compatible server,
+# STRIPE_JS_URL/STRIPE_API_BASE below, the pay page adds those origins to its own response.)
+# Online consultations open the meeting link in a new tab, never in a frame, so no meeting host
+# appears here.
+STRIPE_JS = "https://js.stripe.com"
+STRIPE_JS_HOSTS = [STRIPE_JS, "https://*.js.stripe.com"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [CSP_SELF],
+        "script-src": [CSP_SELF, CSP_NONCE, *STRIPE_JS_HOSTS],
+        "style-src": [CSP_SELF, CSP_NONCE],
+        "img-src": [CSP_SELF, "data:"],
+        "font-src": [CSP_SELF],
+        "connect-src": [CSP_SELF, "https://api.stripe.com"],
+        "frame-src": [*STRIPE_JS_HOSTS, "https://hooks.stripe.com"],
+        "object-src": [CSP_NONE],
+        "base-uri": [CSP_SELF],
+        "form-action": [CSP_SELF],
+        "frame-ancestors": [CSP_NONE],
+    },
+}
+# The Wagtail admin (/admin/, see portal/headers.py): scripts stay nonce-only, but Wagtail writes
+# ``style`` attributes in its markup and scripts, so styles allow inline there and only there;
+# images also come from data:/blob: URLs (previews of uploads, the focal-point chooser), and the
+# page editor frames its own preview.
+CONTENT_SECURITY_POLICY_ADMIN_PREFIX = "/admin/"
+CONTENT_SECURITY_POLICY_ADMIN = {
+    "DIRECTIVES": {
+        **CONTENT_SECURITY_POLICY["DIRECTIVES"],
+        "style-src": [CSP_SELF, CSP_UNSAFE_INLINE],
+        "img-src": [CSP_SELF, "data:", "blob:"],
+        "frame-src": [CSP_SELF, *STRIPE_JS_HOSTS, "https://hooks.stripe.com"],
+        "frame-ancestors": [CSP_SELF],
+    },
+}
+# Permissions-Policy: the portal uses none of these browser features. ``payment`` stays open to
+# the portal and Stripe's frames; ``publickey-credentials-get`` to the portal (security keys).
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "autoplay": [],
+    "camera": [],
+    "display-capture": [],
+    "encrypted-media": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": ["self", STRIPE_JS],
+    "publickey-credentials-get": ["self"],
+    "screen-wake-lock": [],
+    "usb": [],
+    "xr-spatial-tracking": [],
+}
+
+# --- Audit trail ----------------------------------------------------------------------------
+# Who viewed or changed health data (booking.audit). Rows older than this are deleted by
+# ``manage.py prune_audit``; eight years by default (medical-records retention).
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 2922)
+if AUDIT_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("AUDIT_RETENTION_DAYS must be at least 1.")
+
+# --- Attachments at rest --------------------------------------------------------------------
+# Prescription attachments are encrypted on disk with Fernet (booking/prescriptions/crypto.py).
+# ATTACHMENT_ENCRYPTION_KEYS: comma-separated Fernet keys; the first encrypts, all decrypt, so a
+# new key goes first and the old ones stay until ``manage.py rotate_attachment_keys`` has run.
+# Without it (development and tests only) the key is derived from SECRET_KEY; production refuses
+# to start without it (portal/settings/production.py).
+ATTACHMENT_ENCRYPTION_KEYS = env_list("ATTACHMENT_ENCRYPTION_KEYS", []) or [derived_fernet_key(SECRET_KEY)]
+check_fernet_keys(ATTACHMENT_ENCRYPTION_KEYS)

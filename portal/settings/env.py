@@ -3,6 +3,8 @@
 A typo in a boolean (``DEBUG=flase``) must not silently mean "off": it raises instead.
 """
 
+import base64
+import hashlib
 import os
 from typing import overload
 
@@ -51,3 +53,28 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def derived_fernet_key(secret: str) -> str:
+    """A Fernet key derived from ``secret``: the development and test default for attachment keys.
+
+    Production never uses it (it refuses to start without ATTACHMENT_ENCRYPTION_KEYS): a key that
+    follows SECRET_KEY would make rotating SECRET_KEY lose every attachment.
+    """
+    digest = hashlib.sha256(b"riverside-clinic attachment key:" + secret.encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii")
+
+
+def check_fernet_keys(keys: list[str]) -> None:
+    """Refuse to start with a malformed key rather than fail on the first upload or download."""
+    for position, key in enumerate(keys, start=1):
+        try:
+            raw = base64.urlsafe_b64decode(key.encode("ascii"))
+        except (ValueError, UnicodeEncodeError):
+            raw = b""
+        if len(raw) != 32:
+            raise ImproperlyConfigured(
+                f"ATTACHMENT_ENCRYPTION_KEYS: key {position} is not a Fernet key (32 url-safe base64 bytes). "
+                "Make one with: python -c "
+                "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+            )

@@ -4,7 +4,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
 from .base import SECRET_KEY, WAGTAILADMIN_BASE_URL
-from .env import env_bool, env_int
+from .env import env_bool, env_int, env_list
 
 DEBUG = env_bool("DEBUG", False)
 
@@ -15,6 +15,13 @@ if not SECRET_KEY or SECRET_KEY.startswith("dev-only") or len(SECRET_KEY) < 40:
 if not WAGTAILADMIN_BASE_URL.startswith("https://") or "127.0.0.1" in WAGTAILADMIN_BASE_URL:
     raise ImproperlyConfigured("Set WAGTAILADMIN_BASE_URL to the portal's public https address.")
 
+# Attachments are encrypted with these keys; a key derived from SECRET_KEY (the development
+# default) would tie the files to SECRET_KEY, so production needs its own.
+if not env_list("ATTACHMENT_ENCRYPTION_KEYS", []):
+    raise ImproperlyConfigured(
+        "Set ATTACHMENT_ENCRYPTION_KEYS to one or more comma-separated Fernet keys (the first encrypts)."
+    )
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
@@ -23,6 +30,15 @@ SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+# "__Host-" cookies are accepted by browsers only when Secure, for path "/" and without a Domain,
+# so neither a subdomain nor a plain-http page can plant or overwrite them. Renaming the session
+# cookie signs everyone out once, at the deployment that introduces it.
+SESSION_COOKIE_NAME = "__Host-sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken"
+SESSION_COOKIE_PATH = "/"
+CSRF_COOKIE_PATH = "/"
+SESSION_COOKIE_DOMAIN = None
+CSRF_COOKIE_DOMAIN = None
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 STORAGES = {

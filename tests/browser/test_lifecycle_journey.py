@@ -4,15 +4,13 @@ reads and downloads the prescription, then moves the appointment to another time
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from booking.appointments.services import PatientDetails, book_appointment
-from booking.availability.selectors import booking_window, doctor_free_slots
 from booking.models import Appointment
 from portal.models import User
+from tests.factories import free_slots, make_appointment
 
 from .conftest import login
 
@@ -24,10 +22,7 @@ def pending_for_demo_patient(demo_site):
     """A pending booking by patient@example.com with doctor@example.com, three days ahead."""
     patient = User.objects.get(email="patient@example.com")
     doctor = User.objects.get(email="doctor@example.com").doctor_page
-    first, last = booking_window()
-    slot = doctor_free_slots(doctor, first + timedelta(days=3), last)[0]
-    details = PatientDetails(full_name=patient.get_full_name(), email=patient.email, mobile=patient.mobile)
-    return book_appointment(doctor_id=doctor.pk, starts_at=slot.start, details=details, patient=patient)
+    return make_appointment(doctor, slot=free_slots(doctor, days_ahead=3)[0], patient=patient, mobile=patient.mobile)
 
 
 def test_doctor_confirms_and_prescribes_patient_reads_and_reschedules(

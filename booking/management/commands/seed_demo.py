@@ -59,6 +59,8 @@ class Command(BaseCommand):
             doctor_index = pages.seed_doctor_index(home)
             doctors = pages.seed_doctors(doctor_index, specializations, prepare=bookings.prepare_doctor)
             bookings.link_doctor_accounts(doctors)
+            bookings.seed_closures()
+            bookings.seed_appointments(doctors)
             pages.seed_standard_pages(home, doctor_index)
             pages.seed_home_features(home, specializations, doctors)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))

@@ -134,7 +134,8 @@ def deliver(client: Client, event: dict | str, *, secret: str = payments_server.
     return client.post(WEBHOOK_URL, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=header)
 
 
-def event_for(localstripe, type_: str, intent_id: str, *, last: bool = True) -> dict:
+def event_for(localstripe, type_: str, intent_id: str | None, *, last: bool = True) -> dict:
+    assert intent_id, "an event of which intent?"
     events = localstripe.events(type_, intent_id)
     assert events, f"localstripe generated no {type_} for {intent_id}"
     return events[-1] if last else events[0]

@@ -277,3 +277,13 @@ def test_a_taken_slot_is_refused_before_any_payment(client, doctor, free_slot, s
     assert response.status_code == 409 and "not available" in response.content.decode()
     assert Appointment.objects.count() == 1 and Payment.objects.count() == 0
     assert stripe_on.intents_for("late@example.com") == []
+
+
+def test_the_pay_page_allows_stripe_in_its_content_security_policy(client, doctor, free_slot, stripe_on):
+    checkout = book(client, doctor, free_slot(doctor))
+    policy = checkout.open_pay_page()["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";") if part.strip())
+    assert "https://js.stripe.com" in directives["script-src"] and "'unsafe-inline'" not in directives["script-src"]
+    # Pointed at a local Stripe-compatible server, this page (and only this page) may reach it.
+    assert stripe_on.url in directives["connect-src"]
+    assert stripe_on.url not in client.get(f"{doctor.url}book/")["Content-Security-Policy"]

@@ -263,8 +263,9 @@ def test_an_intent_whose_create_response_was_lost_is_adopted(client, paid, strip
     """Stripe made the intent but our record never got its id (a timeout after Stripe acted):
     the metadata naming our payment and appointment ties them together again."""
     intent_id = paid.payment.intent_id
+    event = succeeded_event(stripe_on, paid)
     Payment.objects.filter(pk=paid.payment.pk).update(intent_id=None)
     with committed():
-        response = deliver(client, succeeded_event(stripe_on, paid))
+        response = deliver(client, event)
     assert response.json()["outcome"] == "paid"
     assert paid.payment.intent_id == intent_id and paid.payment.is_paid

@@ -354,3 +354,31 @@ def appointment_from_token(reference: str, token: str) -> Appointment | None:
         return None
     # Exact equality of the normal form (links sent before emails were normalised still match).
     return Appointment.objects.filter(reference=data["r"], email=comparable_email(data.get("e", ""))).first()
+
+
+# The link in the "confirm your booking" email: it proves the guest reads the mailbox the booking
+# was made with. A salt of its own, so a guest link can never confirm and a confirm link never
+# outlives the hold (it expires with GUEST_CONFIRMATION_MINUTES).
+_CONFIRM_SALT = "booking.guest-confirm"
+
+
+def guest_confirm_token(appointment: Appointment) -> str:
+    """A signed, timestamped token that confirms ``appointment`` from its booking email."""
+    return signing.dumps({"r": appointment.reference, "e": appointment.email}, salt=_CONFIRM_SALT)
+
+
+def appointment_from_confirm_token(reference: str, token: str) -> Appointment | None:
+    """The appointment a valid, unexpired confirm token names, or None.
+
+    Unlike the guest link it still works once the booking joined an account (the guest signed
+    in within the half hour): confirming is what the mailbox's owner asked for. It never opens
+    the appointment, though: the confirm page shows only what the email already says, and only
+    a guest's own booking is granted to the browser session (see the view).
+    """
+    try:
+        data = signing.loads(token, salt=_CONFIRM_SALT, max_age=settings.GUEST_CONFIRMATION_MINUTES * 60)
+    except signing.BadSignature:  # also covers SignatureExpired
+        return None
+    if not isinstance(data, dict) or data.get("r") != normalize_reference(reference):
+        return None
+    return Appointment.objects.filter(reference=data["r"], email=comparable_email(data.get("e", ""))).first()

@@ -36,6 +36,29 @@ class ClaimRefused(BookingError):
     """A guest booking could not join this account (not offered to it, or already in one)."""
 
 
+class AlreadyConfirmed(TransitionRefused):
+    """A guest's confirmation link was used again: the booking went to the clinic already."""
+
+
+class ConfirmationLapsed(TransitionRefused):
+    """A guest's booking was not confirmed from the email in time, or is no longer active."""
+
+
+class TooManyAttempts(BookingError):
+    """A rate limit or a cap on unconfirmed bookings refused the request (the page answers 429).
+
+    ``retry_after`` is how many seconds to wait, for the ``Retry-After`` header.
+    """
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ProofOfWorkRefused(BookingError):
+    """The form's proof-of-work answer is missing, wrong, expired or was used before."""
+
+
 class PrescriptionError(BookingError):
     """A prescription change was refused; ``message`` is safe to show to the doctor."""
 

@@ -8,9 +8,11 @@ site; only states the service refuses to create are written directly (:func:`sav
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from itertools import count
+from urllib.parse import urlsplit
 
 from django.utils import timezone
 from wagtail.models import Page, Site
@@ -18,7 +20,7 @@ from wagtail.models import Page, Site
 from booking.appointments.services import Actor, PatientDetails, book_appointment, transition
 from booking.availability.selectors import booking_window, doctor_free_slots
 from booking.availability.slots import Slot
-from booking.models import Appointment, WorkingHours
+from booking.models import Appointment, Notification, WorkingHours
 from home.models import (
     DoctorIndexPage,
     DoctorPage,
@@ -201,3 +203,18 @@ def started_appointment(doctor: DoctorPage, status: str = _S.CONFIRMED, *, hours
     """An appointment that began ``hours_ago`` hours ago (saved directly: the past cannot be booked)."""
     start = (timezone.now() - timedelta(hours=hours_ago)).replace(second=0, microsecond=0)
     return save_appointment(doctor, start, status, **fields)
+
+
+def confirm_link_path(appointment) -> str:
+    """The path of the confirm link in a guest booking's "confirm your booking" email."""
+    email = Notification.objects.get(appointment=appointment, kind=Notification.Kind.CONFIRM_EMAIL)
+    match = re.search(r"https?://\S+/appointments/[^/\s]+/confirm/[^/\s]+/", email.body_text)
+    assert match, "no confirm link in the email"
+    return urlsplit(match.group(0)).path
+
+
+def confirm_by_email(client, appointment):
+    """Do what the guest does: open the confirm link from the email and press the button."""
+    path = confirm_link_path(appointment)
+    assert client.get(path).status_code == 200
+    return client.post(path, {"action": "confirm"})

@@ -6,7 +6,7 @@ and how much to pay, a booking that must be paid online has to *start* as a hold
 (``pending_payment``, keeping its slot only until a deadline), and the patient has to continue
 on a pay page afterwards. So this module says what the appointment views need to ask — a
 :class:`Checkout` — and provides the answer for a clinic that takes no payments online: every fee
-is paid at the clinic and every booking starts as a request to the doctor.
+is paid at the clinic and every booking starts as the website books it.
 
 ``booking.payments`` subclasses :class:`Checkout` and installs its own with :func:`use_checkout`
 when Django starts (``PaymentsConfig.ready``). The booking views only ever call
@@ -52,14 +52,6 @@ class PaymentTerms:
 
 
 @dataclass(frozen=True)
-class BookingStart:
-    """The status a new booking starts in, and (for a hold) when its slot is released again."""
-
-    status: str
-    hold_until: datetime | None = None
-
-
-@dataclass(frozen=True)
 class MoneySummary:
     """What the patient's pages show about an appointment's money.
 
@@ -89,9 +81,14 @@ class Checkout:
             summary="You pay at the clinic, by card or cash on the day. Nothing is charged online.",
         )
 
-    def start(self, doctor: DoctorPage, *, mode: str, pay_online: bool, now: datetime) -> BookingStart:
-        """Where a new booking starts: here always as a request waiting for the doctor."""
-        return BookingStart(status=Appointment.Status.PENDING)
+    def payment_due(self, doctor: DoctorPage, *, mode: str, pay_online: bool, now: datetime) -> datetime | None:
+        """If a new booking must be paid before it counts: until when its time is held for that.
+
+        ``None`` (here, always): the booking starts as the website books any other
+        (``services.book_on_website``). A time: it starts as awaiting payment, holding its slot
+        until then, and the patient continues on :meth:`next_url`.
+        """
+        return None
 
     def next_url(self, appointment: Appointment) -> str | None:
         """Where the patient goes after booking, if not to the confirmation page."""

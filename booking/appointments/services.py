@@ -31,13 +31,15 @@ from ..audit.services import Origin, record_audit
 from ..availability.selectors import booking_window, doctor_free_slots
 from ..errors import (
     SLOT_TAKEN_MESSAGE,
+    AlreadyConfirmed,
     BookingError,
+    ConfirmationLapsed,
     DoctorUnavailable,
     SlotTaken,
     SlotUnavailable,
     TransitionRefused,
 )
-from ..models import Appointment, AppointmentEvent, AuditEvent, clinic_zone
+from ..models import Appointment, AppointmentEvent, AuditEvent, Notification, clinic_zone
 from ..notifications.emails import queue_notification
 from .signals import status_changed
 
@@ -94,6 +96,7 @@ def book_appointment(
     status: str = Appointment.Status.PENDING,
     hold_until: datetime | None = None,
     origin: Origin | None = None,
+    booked_from: str = "",
 ) -> Appointment:
     """Book ``starts_at`` with the doctor, or raise a :class:`BookingError` and save nothing.
 
@@ -102,6 +105,9 @@ def book_appointment(
     doctor confirms), or a hold status (awaiting the patient's email confirmation or payment)
     that keeps the slot only until ``hold_until``. The email is stored in the normal form of
     ``portal.emails``: lookups, signed links and accounts compare it exactly.
+    A booking awaiting email confirmation is sent the "confirm your booking" email instead of
+    "received". ``booked_from`` is the keyed hash of the booking client's network (see
+    ``booking.appointments.limits``), kept only while the booking is unconfirmed.
     """
     try:
         email = normalize_email(details.email)
@@ -126,6 +132,7 @@ def book_appointment(
         starts_at=starts_at,
         ends_at=starts_at + timedelta(minutes=doctor.slot_minutes),
         fee=doctor.fee(online=details.mode == Appointment.Mode.ONLINE),
+        booked_from=booked_from,
     )
     appointment.set_status(status, hold_until=hold_until)
     try:
@@ -137,11 +144,123 @@ def book_appointment(
     actor = Actor(Actor.PATIENT if patient else Actor.GUEST, patient, origin=origin)
     record_event(appointment, actor, from_status="")
     _audit_change(appointment, actor, "booked", guest_email=appointment.email)
-    if status not in Appointment.HOLD_STATUSES:
-        # A hold is not yet a request: the patient is still paying (or confirming their email),
-        # and whoever completes the hold tells them what happened (payments send a receipt).
-        queue_notification(appointment, "received")
+    first_email = FIRST_EMAIL.get(Status(appointment.status), Notification.Kind.RECEIVED)
+    if first_email:
+        queue_notification(appointment, first_email)
     return appointment
+
+
+# The first email a new booking gets, by the status it starts in; "received" unless listed, none
+# for None. A booking being paid for gets nothing yet: the patient is on the pay page, and the
+# payment's receipt (booking.payments) is the first email once it is paid.
+FIRST_EMAIL: dict[str, str | None] = {
+    Appointment.Status.UNCONFIRMED: Notification.Kind.CONFIRM_EMAIL,
+    Appointment.Status.PENDING_PAYMENT: None,
+}
+
+
+def book_on_website(
+    *,
+    doctor_id: int,
+    starts_at: datetime,
+    details: PatientDetails,
+    patient=None,
+    booked_from: str = "",
+    now: datetime | None = None,
+    origin: Origin | None = None,
+    payment_due: datetime | None = None,
+) -> Appointment:
+    """A booking made on the public site: where it starts depends on who made it.
+
+    A signed-in patient proved their email when the account was made, so the request goes
+    straight to the doctor (pending). A guest may have typed anyone's address: the booking holds
+    the time for ``GUEST_CONFIRMATION_MINUTES`` while the guest confirms it from the email
+    (:func:`confirm_guest_email`); unconfirmed, the hold lapses and the time is released by the
+    usual expiry. That keeps one client from filling a diary with made-up addresses, and keeps
+    the clinic from mailing strangers more than once.
+
+    A booking that must be paid first (``payment_due``, from the checkout) starts as awaiting
+    payment for anyone, holding its time until then: the card payment is its confirmation, no
+    email goes out before it, and a guest's payment holds count against the same caps as
+    unconfirmed bookings (``limits``).
+    """
+    now = now or timezone.now()
+    if payment_due is not None:
+        return book_appointment(
+            doctor_id=doctor_id,
+            starts_at=starts_at,
+            details=details,
+            patient=patient,
+            now=now,
+            origin=origin,
+            status=Appointment.Status.PENDING_PAYMENT,
+            hold_until=payment_due,
+            booked_from="" if patient is not None else booked_from,
+        )
+    if patient is not None:
+        return book_appointment(
+            doctor_id=doctor_id, starts_at=starts_at, details=details, patient=patient, now=now, origin=origin
+        )
+    return book_appointment(
+        doctor_id=doctor_id,
+        starts_at=starts_at,
+        details=details,
+        now=now,
+        origin=origin,
+        status=Appointment.Status.UNCONFIRMED,
+        hold_until=guest_confirmation_deadline(now),
+        booked_from=booked_from,
+    )
+
+
+def guest_confirmation_deadline(now: datetime) -> datetime:
+    """When a guest booking made at ``now`` is released unless confirmed from the email."""
+    return now + timedelta(minutes=settings.GUEST_CONFIRMATION_MINUTES)
+
+
+NOT_CONFIRMED_IN_TIME = (
+    "This booking was not confirmed within {minutes} minutes, so the time was released for other patients. "
+    "If you still want an appointment, please book again."
+)
+
+
+def confirmation_refusal(appointment: Appointment, *, now: datetime) -> TransitionRefused | None:
+    """Why this guest booking cannot be confirmed from its email now, or None if it can."""
+    if appointment.is_awaiting_email_confirmation:
+        if appointment.hold_expires_at is not None and appointment.hold_expires_at > now:
+            return None
+        return ConfirmationLapsed(NOT_CONFIRMED_IN_TIME.format(minutes=settings.GUEST_CONFIRMATION_MINUTES))
+    if appointment.is_active:
+        return AlreadyConfirmed("You have already confirmed this booking; it is with the clinic.")
+    if appointment.status == Appointment.Status.EXPIRED:
+        return ConfirmationLapsed(NOT_CONFIRMED_IN_TIME.format(minutes=settings.GUEST_CONFIRMATION_MINUTES))
+    return ConfirmationLapsed(
+        f"This booking is {appointment.get_status_display().lower()}, so it can no longer be confirmed. "
+        "If you still want an appointment, please book again."
+    )
+
+
+def confirm_guest_email(appointment: Appointment, *, now: datetime | None = None) -> Appointment:
+    """The guest followed the link in the confirmation email: the request now goes to the doctor.
+
+    Decided under the appointment's lock (:func:`confirmation_refusal`): a booking already
+    confirmed raises :class:`AlreadyConfirmed`, so a second click changes and sends nothing; one
+    whose hold lapsed is expired on the spot (committed, so the time is free at once) and raises
+    :class:`ConfirmationLapsed`, as does one that is no longer active. Otherwise the move to
+    pending goes through :func:`transition` as the guest, which records it and sends the usual
+    "received" email.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = lock_appointment(appointment)
+        refusal = confirmation_refusal(locked, now=now)
+        if refusal is None:
+            transition(locked, Status.PENDING, Actor(Actor.GUEST), now=now)
+            appointment.refresh_from_db()
+            return appointment
+        if locked.is_awaiting_email_confirmation:
+            expire_hold(locked, now=now)
+    raise refusal
 
 
 # --- Lifecycle ------------------------------------------------------------------------------
@@ -178,6 +297,9 @@ TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     (Status.UNCONFIRMED, Status.EXPIRED): frozenset({Actor.SYSTEM}),
     (Status.UNCONFIRMED, Status.CANCELLED): PATIENT_SIDE | {Actor.STAFF, Actor.SYSTEM},
     (Status.PENDING_PAYMENT, Status.PENDING): frozenset({Actor.SYSTEM}),
+    # A guest who chose to pay online and then pays at the clinic instead: like any guest
+    # booking, it now waits for the emailed confirmation.
+    (Status.PENDING_PAYMENT, Status.UNCONFIRMED): frozenset({Actor.SYSTEM}),
     (Status.PENDING_PAYMENT, Status.CONFIRMED): frozenset({Actor.SYSTEM}),
     (Status.PENDING_PAYMENT, Status.EXPIRED): frozenset({Actor.SYSTEM}),
     (Status.PENDING_PAYMENT, Status.CANCELLED): PATIENT_SIDE | {Actor.STAFF, Actor.SYSTEM},
@@ -311,6 +433,19 @@ NOTIFY_ON = {
     Status.DECLINED: "declined",
     Status.CANCELLED: "cancelled",
 }
+# Moves that send another email than NOTIFY_ON says (None: none at all). A guest who confirmed
+# the booking from the email now gets the "received" email a signed-in patient gets on booking.
+# An unconfirmed booking's address is unproven: after the one "confirm" email nothing more goes
+# to it, so cancelling one (the address's owner saying "not me", or staff) sends nothing.
+NOTIFY_ON_MOVE: dict[tuple[str, str], str | None] = {
+    (Status.UNCONFIRMED, Status.PENDING): "received",
+    (Status.UNCONFIRMED, Status.CANCELLED): None,
+    # Nothing was booked until it is paid: cancelling the unpaid hold sends nothing either.
+    (Status.PENDING_PAYMENT, Status.CANCELLED): None,
+    (Status.PENDING_PAYMENT, Status.UNCONFIRMED): Notification.Kind.CONFIRM_EMAIL,
+    # Paying at the clinic instead: the request now reaches the doctor, as on booking.
+    (Status.PENDING_PAYMENT, Status.PENDING): None,
+}
 
 
 def release_stale_holds(doctor_id: int, *, now: datetime | None = None) -> int:
@@ -334,7 +469,7 @@ def expire_hold(appointment: Appointment, *, now: datetime) -> None:
     """Expire one locked, stale hold: the one release function for lapsed holds."""
     source = appointment.status
     appointment.set_status(Status.EXPIRED)
-    appointment.save(update_fields=["status", "holds_slot", "hold_expires_at", "updated_at"])
+    appointment.save(update_fields=["status", "holds_slot", "hold_expires_at", "booked_from", "updated_at"])
     record_event(
         appointment,
         Actor(Actor.SYSTEM),
@@ -461,8 +596,9 @@ def _transition(
     locked.save()
     record_event(locked, actor, from_status=source, to_status=target, remark=remark, now=now)
     _audit_change(locked, actor, f"status {source} to {target}")
-    if target in NOTIFY_ON:
-        queue_notification(locked, NOTIFY_ON[Status(target)], remark=remark)
+    kind = NOTIFY_ON_MOVE[(source, target)] if (source, target) in NOTIFY_ON_MOVE else NOTIFY_ON.get(Status(target))
+    if kind:
+        queue_notification(locked, kind, remark=remark)
     appointment.refresh_from_db()
     return appointment
 
@@ -555,6 +691,8 @@ def _move_appointment(
     if not locked.is_active:
         raise TransitionRefused(f"A {locked.get_status_display().lower()} appointment cannot be moved.")
     check_owner(locked, actor.role, actor.user)
+    if actor.role in PATIENT_SIDE and locked.is_awaiting_email_confirmation:
+        raise TransitionRefused("Please confirm this booking from the email we sent you first; then you can move it.")
     if actor.role in PATIENT_SIDE and not locked.patient_can_change(now):
         raise TransitionRefused(
             f"Appointments can be moved online up to {settings.BOOKING_CANCEL_CUTOFF_HOURS} hours "
@@ -584,6 +722,7 @@ def _move_appointment(
         remark += f" with {old_doctor_title}"
     record_event(locked, actor, remark=remark, now=now)
     _audit_change(locked, actor, remark)
-    queue_notification(locked, "rescheduled", remark=remark)
+    if not locked.is_awaiting_email_confirmation:  # an unproven address gets only the one "confirm" email
+        queue_notification(locked, "rescheduled", remark=remark)
     appointment.refresh_from_db()
     return appointment

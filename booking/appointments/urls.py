@@ -18,6 +18,7 @@ urlpatterns = [
     path("appointments/find/", views.find_appointment, name="find"),
     path("appointments/<str:reference>/", views.appointment_detail, name="detail"),
     path("appointments/<str:reference>/access/<str:token>/", views.guest_link, name="guest_link"),
+    path("appointments/<str:reference>/confirm/<str:token>/", views.confirm_email, name="confirm_email"),
     path("appointments/<str:reference>/cancel/", views.cancel_appointment, name="cancel"),
     path("appointments/<str:reference>/reschedule/", views.reschedule_appointment, name="reschedule"),
     path("appointments/<str:reference>/calendar.ics", views.appointment_ics, name="ics"),

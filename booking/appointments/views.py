@@ -22,10 +22,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from wagtail.models import Site
 
-from portal import ratelimit
-
 from ..access import (
     appointment_for_guest_proof,
+    appointment_from_confirm_token,
     appointment_from_token,
     can_view,
     get_appointment_for_request,
@@ -36,14 +35,22 @@ from ..access import (
 )
 from ..audit.services import Origin
 from ..availability.selectors import slot_week
-from ..errors import BookingError, ClaimRefused
+from ..errors import AlreadyConfirmed, BookingError, ClaimRefused, ProofOfWorkRefused, TooManyAttempts
 from ..models import Appointment, AuditEvent, normalize_reference
 from ..notifications.calendar import appointment_ics as build_ics
+from . import limits
 from .checkout import MoneySummary, get_checkout
 from .claims import claim_booking, dismiss_booking, found_bookings
 from .forms import BookingForm, CancelForm, FindAppointmentForm
 from .selectors import bookable_doctor, has_signed_prescription, own_booking_of_slot, patient_appointments
-from .services import Actor, book_appointment, move_appointment, transition
+from .services import (
+    Actor,
+    book_on_website,
+    confirm_guest_email,
+    confirmation_refusal,
+    move_appointment,
+    transition,
+)
 
 
 def slot_week_context(request: HttpRequest, doctor, *, show_slots: bool = True) -> dict:
@@ -68,61 +75,106 @@ def _initial_for(user) -> dict:
     return {"full_name": user.get_full_name(), "email": user.email, "mobile": user.mobile}
 
 
+def _refusal_status(exc: BookingError) -> int:
+    """429 for a limit (the page says what to do), 400 for a missing puzzle answer, 409 otherwise."""
+    if isinstance(exc, TooManyAttempts):
+        return 429
+    if isinstance(exc, ProofOfWorkRefused):
+        return 400
+    return 409
+
+
+def _with_retry_after(response: TemplateResponse, refusal: BookingError | None) -> TemplateResponse:
+    """Tell a rate-limited client when it may try again."""
+    if isinstance(refusal, TooManyAttempts):
+        response["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
+def _book_from_form(request: HttpRequest, doctor, form: BookingForm) -> Appointment | None:
+    """The limits, then the booking service; None when the form itself is invalid.
+
+    The address limit and the puzzle come before validation: a flood of half-filled forms costs
+    as much to answer as a flood of good ones.
+    """
+    patient = request.user if request.user.is_authenticated and request.user.is_patient else None
+    limits.check_booking_attempt(request)
+    limits.check_proof_of_work(request)
+    if not form.is_valid():
+        return None
+    limits.check_booking_details(request, form.cleaned_data["email"], is_guest=patient is None)
+    now = timezone.now()
+    payment_due = get_checkout().payment_due(
+        doctor, mode=form.cleaned_data["mode"], pay_online=form.chose_online_payment, now=now
+    )
+    return book_on_website(
+        doctor_id=doctor.pk,
+        starts_at=form.cleaned_data["slot"],
+        details=form.details(),
+        patient=patient,
+        booked_from="" if patient else limits.address_key(request),
+        now=now,
+        origin=Origin.from_request(request),
+        payment_due=payment_due,
+    )
+
+
 @never_cache
 def book_with_doctor(request: HttpRequest, page_path: str) -> HttpResponse:
-    """GET: a week of free slots and the form. POST: book through the service, then confirm.
+    """GET: a week of free slots and the form. POST: check the limits, book through the service.
 
-    The checkout (``checkout.get_checkout()``) says what the page tells patients about paying
-    and how a booking starts: as a request to the doctor, or as a hold while the patient pays on
-    the next page. Amounts are never read from the form.
+    A guest's booking then waits for its email to be confirmed; a signed-in patient's goes
+    straight to the doctor (``services.book_on_website``). The checkout
+    (``checkout.get_checkout()``) says what the page tells patients about paying, and whether
+    this booking must be paid first: then it holds its time while the patient pays on the next
+    page. Amounts are never read from the form.
     """
     doctor = _doctor_or_404(request, page_path)
     status = 200
+    refusal: BookingError | None = None
     checkout = get_checkout()
     terms = checkout.terms(doctor)
     form_kwargs = {"offers_online": doctor.offers_online, "payment_choice": terms.offers_choice}
 
     if request.method == "POST":
         form = BookingForm(request.POST, **form_kwargs)
-        if form.is_valid():
-            patient = request.user if request.user.is_authenticated and request.user.is_patient else None
-            now = timezone.now()
-            start = checkout.start(
-                doctor, mode=form.cleaned_data["mode"], pay_online=form.chose_online_payment, now=now
+        appointment: Appointment | None = None
+        try:
+            appointment = _book_from_form(request, doctor, form)
+        except (TooManyAttempts, ProofOfWorkRefused) as exc:
+            form.add_error(None, exc.message)
+            refusal, status = exc, _refusal_status(exc)
+        except BookingError as exc:
+            # The same form sent twice (a double click): continue where the first one went.
+            appointment = own_booking_of_slot(
+                session_references(request), doctor, form.cleaned_data["slot"], form.cleaned_data["email"]
             )
-            appointment: Appointment | None
-            try:
-                appointment = book_appointment(
-                    doctor_id=doctor.pk,
-                    starts_at=form.cleaned_data["slot"],
-                    details=form.details(),
-                    patient=patient,
-                    now=now,
-                    status=start.status,
-                    hold_until=start.hold_until,
-                    origin=Origin.from_request(request),
-                )
-            except BookingError as exc:
-                # The same form sent twice (a double click): continue where the first one went.
-                appointment = own_booking_of_slot(
-                    session_references(request), doctor, form.cleaned_data["slot"], form.cleaned_data["email"]
-                )
-                if appointment is None:
-                    form.add_error("slot", exc.message)
-                    status = 409
-            if appointment is not None and status != 409:
-                grant_session_access(request, appointment)
-                confirmed = reverse(
-                    "appointments:confirmed", kwargs={"page_path": page_path, "reference": appointment.reference}
-                )
-                return redirect(checkout.next_url(appointment) or confirmed)
+            if appointment is None:
+                form.add_error("slot", exc.message)
+                status = 409
         else:
-            status = 400
+            if appointment is None:
+                status = 400
+        if appointment is not None:
+            grant_session_access(request, appointment)
+            confirmed = reverse(
+                "appointments:confirmed", kwargs={"page_path": page_path, "reference": appointment.reference}
+            )
+            return redirect(checkout.next_url(appointment) or confirmed)
     else:
         form = BookingForm(initial=_initial_for(request.user), **form_kwargs)
 
-    context = {"page": doctor, "self": doctor, "form": form, "terms": terms, **slot_week_context(request, doctor)}
-    return TemplateResponse(request, "booking/appointments/book.html", context, status=status)
+    context = {
+        "page": doctor,
+        "self": doctor,
+        "form": form,
+        "terms": terms,
+        "guest_confirmation_minutes": settings.GUEST_CONFIRMATION_MINUTES,
+        **slot_week_context(request, doctor),
+        **limits.proof_of_work_context(),
+    }
+    response = TemplateResponse(request, "booking/appointments/book.html", context, status=status)
+    return _with_retry_after(response, refusal)
 
 
 def _money(appointment: Appointment) -> MoneySummary | None:
@@ -143,8 +195,70 @@ def booking_confirmed(request: HttpRequest, page_path: str, reference: str) -> H
         "can_change": appointment.patient_can_change(),
         "cutoff": appointment.cancel_cutoff,
         "cutoff_hours": settings.BOOKING_CANCEL_CUTOFF_HOURS,
+        "guest_confirmation_minutes": settings.GUEST_CONFIRMATION_MINUTES,
     }
     return TemplateResponse(request, "booking/appointments/confirmed.html", context)
+
+
+CONFIRM_TEMPLATE = "booking/appointments/confirm_email.html"
+
+
+@never_cache
+def confirm_email(request: HttpRequest, reference: str, token: str) -> HttpResponse:
+    """The link in a guest's "confirm your booking" email.
+
+    GET shows the booking with a button; the POST confirms it (or, "I did not book this",
+    cancels it). Not a GET that confirms: mail filters open the links in emails to scan them,
+    and that must not confirm a booking somebody else made with this address.
+    """
+    appointment = appointment_from_confirm_token(reference, token)
+    minutes = settings.GUEST_CONFIRMATION_MINUTES
+    if appointment is None:
+        return TemplateResponse(request, CONFIRM_TEMPLATE, {"state": "invalid", "minutes": minutes}, status=404)
+    context = {"appointment": appointment, "page": appointment.doctor, "minutes": minutes}
+    if request.method == "POST" and request.POST.get("action") == "cancel":
+        return _not_my_booking(request, appointment, context)
+    try:
+        if request.method != "POST":
+            refusal = confirmation_refusal(appointment, now=timezone.now())
+            if refusal is not None:
+                raise refusal
+            context.update(state="ask")
+            return TemplateResponse(request, CONFIRM_TEMPLATE, context)
+        confirm_guest_email(appointment)
+    except AlreadyConfirmed as exc:
+        _grant_guest(request, appointment)
+        messages.info(request, exc.message)
+        return redirect("appointments:detail", reference=appointment.reference)
+    except BookingError as exc:
+        context.update(state="lapsed", message=exc.message)
+        return TemplateResponse(request, CONFIRM_TEMPLATE, context, status=409)
+    _grant_guest(request, appointment)
+    messages.success(
+        request,
+        f"Thank you for confirming. Your request is now with {appointment.doctor.title}: we have emailed you "
+        "that we received it, and the clinic will confirm the time by email.",
+    )
+    return redirect("appointments:detail", reference=appointment.reference)
+
+
+def _grant_guest(request: HttpRequest, appointment: Appointment) -> None:
+    """Open a guest's booking in this browser; one that joined an account opens after signing in."""
+    if appointment.patient_id is None:
+        grant_session_access(request, appointment)
+
+
+def _not_my_booking(request: HttpRequest, appointment: Appointment, context: dict) -> HttpResponse:
+    """The mailbox's owner did not make this booking: cancel it so the time is free at once."""
+    try:
+        transition(
+            appointment, Appointment.Status.CANCELLED, Actor(Actor.GUEST), remark="Not made by the email's owner."
+        )
+    except BookingError as exc:
+        context.update(state="lapsed", message=exc.message)
+        return TemplateResponse(request, CONFIRM_TEMPLATE, context, status=409)
+    context.update(state="cancelled")
+    return TemplateResponse(request, CONFIRM_TEMPLATE, context)
 
 
 @never_cache
@@ -152,11 +266,18 @@ def find_appointment(request: HttpRequest) -> HttpResponse:
     """A guest proves reference + email; a match opens the appointment for this session."""
     form = FindAppointmentForm(request.POST or None)
     status = 200
+    refusal: BookingError | None = None
     if request.method == "POST":
-        if not ratelimit.hit(f"find:{ratelimit.client_ip(request)}", limit=10, window_seconds=600):
-            form.add_error(None, "Too many attempts. Please wait ten minutes and try again.")
-            status = 429
-        elif form.is_valid():
+        try:
+            limits.check_lookup_attempt(request)
+            limits.check_proof_of_work(request)
+            if form.is_valid():
+                limits.check_lookup_email(form.cleaned_data["email"])
+        except (TooManyAttempts, ProofOfWorkRefused) as exc:
+            form.add_error(None, exc.message)
+            refusal, status = exc, _refusal_status(exc)
+    if request.method == "POST" and refusal is None:
+        if form.is_valid():
             appointment = appointment_for_guest_proof(form.cleaned_data["reference"], form.cleaned_data["email"])
             if appointment is None:
                 _record_refused_lookup(request, form.cleaned_data["reference"], None)
@@ -177,7 +298,9 @@ def find_appointment(request: HttpRequest) -> HttpResponse:
             status = 404
         else:
             status = 400
-    return TemplateResponse(request, "booking/appointments/find.html", {"form": form}, status=status)
+    context = {"form": form, **limits.proof_of_work_context()}
+    response = TemplateResponse(request, "booking/appointments/find.html", context, status=status)
+    return _with_retry_after(response, refusal)
 
 
 def _record_refused_lookup(request: HttpRequest, reference: str, matched: Appointment | None) -> None:

@@ -117,6 +117,11 @@ class Appointment(models.Model):
     # Set while the status is one of HOLD_STATUSES: the moment the hold lapses and the slot is
     # free again (see ``booking.appointments.services.release_stale_holds``).
     hold_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Which network a guest booking awaiting email confirmation (or its payment) came from, so the
+    # number of such bookings per address can be capped (booking/appointments/limits.py). Privacy:
+    # never the address itself, only a keyed hash of it (IPv6: of its /64), and only while the
+    # booking is held; set_status() clears it the moment the booking leaves its hold.
+    booked_from = models.CharField(max_length=64, blank=True, editable=False)
     fee = models.DecimalField(max_digits=8, decimal_places=2, default=0)
     meeting_url = models.URLField(blank=True)
     reminder_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -164,6 +169,11 @@ class Appointment(models.Model):
     @property
     def local_ends_at(self) -> datetime:
         return timezone.localtime(self.ends_at, clinic_zone())
+
+    @property
+    def local_hold_expires_at(self) -> datetime | None:
+        """When a held booking is released, in the clinic's zone (None when nothing is held)."""
+        return timezone.localtime(self.hold_expires_at, clinic_zone()) if self.hold_expires_at else None
 
     # --- Status helpers: templates and views ask these instead of comparing status strings ---
 
@@ -217,7 +227,8 @@ class Appointment(models.Model):
 
         A hold status needs ``hold_until`` (when the slot is released again); moving on to
         another active status clears it, so a confirmed appointment can never lapse. A finished
-        appointment keeps it as a record of when its hold ran out.
+        appointment keeps it as a record of when its hold ran out. Leaving a hold also forgets
+        ``booked_from``. Callers saving with ``update_fields`` list all four fields.
         """
         if status in self.HOLD_STATUSES:
             if hold_until is None:
@@ -225,6 +236,9 @@ class Appointment(models.Model):
             self.hold_expires_at = hold_until
         elif status in self.ACTIVE_STATUSES:
             self.hold_expires_at = None
+        if status not in self.HOLD_STATUSES:
+            # Needed only to cap unproven holds per network; not kept a moment longer.
+            self.booked_from = ""
         self.status = status
         self.holds_slot = True if status in self.ACTIVE_STATUSES else None
 

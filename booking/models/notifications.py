@@ -23,6 +23,7 @@ class Notification(models.Model):
     """
 
     class Kind(models.TextChoices):
+        CONFIRM_EMAIL = "confirm_email", _("Confirm your booking")
         RECEIVED = "received", _("Booking received")
         CONFIRMED = "confirmed", _("Confirmed")
         DECLINED = "declined", _("Declined")

@@ -23,13 +23,13 @@ from datetime import datetime
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import dateformat
+from django.utils import dateformat, timezone
 
 from home.models import ClinicSettings
 
-from ..models import Appointment, Notification
+from ..models import Appointment, Notification, clinic_zone
 from .calendar import appointment_ics
-from .links import absolute_url, appointment_link
+from .links import absolute_url, appointment_link, confirm_link
 from .tasks import deliver_notification
 
 logger = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ Kind = Notification.Kind
 
 # Subjects stay short and free of anything clinical: they show in lock screens and inbox lists.
 SUBJECTS: dict[str, str] = {
+    Kind.CONFIRM_EMAIL: "Please confirm your appointment request ({reference})",
     Kind.RECEIVED: "We have received your appointment request ({reference})",
     Kind.CONFIRMED: "Confirmed: your appointment on {short_when} ({reference})",
     Kind.DECLINED: "Your appointment request could not be accepted ({reference})",
@@ -130,6 +131,19 @@ def email_context(
         "cancel_cutoff_hours": settings.BOOKING_CANCEL_CUTOFF_HOURS,
         "remark": remark.strip(),
         "has_invite": kind in ICS_METHODS,
+        **_confirmation_context(appointment, kind),
+    }
+
+
+def _confirmation_context(appointment: Appointment, kind: str) -> dict:
+    """The confirm link and its deadline, only in the email that asks a guest to confirm."""
+    if kind != Kind.CONFIRM_EMAIL or appointment.hold_expires_at is None:
+        return {}
+    deadline = timezone.localtime(appointment.hold_expires_at, clinic_zone())
+    return {
+        "confirm_link": confirm_link(appointment),
+        "confirm_minutes": settings.GUEST_CONFIRMATION_MINUTES,
+        "confirm_by": f"{dateformat.format(deadline, 'H:i')} {deadline.tzname()}",
     }
 
 

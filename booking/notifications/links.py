@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from home.models import ClinicSettings
 
-from ..access import guest_link_token
+from ..access import guest_confirm_token, guest_link_token
 from ..models import Appointment
 
 
@@ -32,6 +32,13 @@ def absolute_url(path: str) -> str:
 def guest_link_path(appointment: Appointment) -> str:
     """The site-relative path of the appointment's signed guest link."""
     return reverse("appointments:guest_link", args=[appointment.reference, guest_link_token(appointment)])
+
+
+def confirm_link(appointment: Appointment) -> str:
+    """The link in the "confirm your booking" email (a guest's booking awaiting confirmation)."""
+    return absolute_url(
+        reverse("appointments:confirm_email", args=[appointment.reference, guest_confirm_token(appointment)])
+    )
 
 
 def appointment_link(appointment: Appointment) -> str:

@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from home.models import DoctorPage
 
-from ..appointments.checkout import BookingStart, Checkout, MoneySummary, PaymentTerms, fee_lines
+from ..appointments.checkout import Checkout, MoneySummary, PaymentTerms, fee_lines
 from ..models import Appointment
 from . import policy, selectors
 
@@ -46,10 +46,10 @@ class PaymentsCheckout(Checkout):
             details=details,
         )
 
-    def start(self, doctor: DoctorPage, *, mode: str, pay_online: bool, now: datetime) -> BookingStart:
+    def payment_due(self, doctor: DoctorPage, *, mode: str, pay_online: bool, now: datetime) -> datetime | None:
         if policy.pays_online(doctor, mode=mode, chose_online=pay_online):
-            return BookingStart(status=Appointment.Status.PENDING_PAYMENT, hold_until=policy.payment_due(now))
-        return super().start(doctor, mode=mode, pay_online=pay_online, now=now)
+            return policy.payment_due(now)
+        return None
 
     def next_url(self, appointment: Appointment) -> str | None:
         if appointment.is_awaiting_payment:

@@ -45,6 +45,7 @@ from portal.money import clinic_currency, format_minor
 
 from ..appointments.services import (
     Actor,
+    guest_confirmation_deadline,
     lock_appointment,
     record_event,
     reinstate_expired_hold,
@@ -315,10 +316,13 @@ def settle(payment: Payment, *, now: datetime | None = None) -> str:
     appointment = payment.appointment
     for _attempt in range(2):
         appointment.refresh_from_db()
-        if appointment.is_awaiting_payment:
+        if appointment.is_held:
+            # Awaiting this payment, or (a guest who switched to paying at the clinic) awaiting the
+            # email confirmation that a payment makes unnecessary.
+            move_to = target if appointment.is_awaiting_payment else Status.PENDING
             try:
                 transition(
-                    appointment, target, SYSTEM, remark="Paid online." if payment.is_online else "Paid.", now=now
+                    appointment, move_to, SYSTEM, remark="Paid online." if payment.is_online else "Paid.", now=now
                 )
             except BookingError:
                 continue  # it expired or changed under us: look again
@@ -714,11 +718,13 @@ def staff_refund(payment: Payment, amount: int, *, user, reason: str, key: str) 
 
 
 def pay_at_clinic_instead(appointment: Appointment, *, now: datetime | None = None) -> Appointment:
-    """For a doctor where paying online is optional: the held booking goes to the doctor unpaid.
+    """For a doctor where paying online is optional: the held booking goes on unpaid.
 
-    The appointment moves on first; its unused intent is then cancelled by the reaction to that
-    change (:func:`react_to_status_change`), so a forgotten tab cannot charge later. A payment
-    that succeeds in between simply counts (see :func:`settle`).
+    A signed-in patient's goes to the doctor; a guest's then waits for the emailed confirmation
+    every guest booking needs (the payment would have confirmed it). The appointment moves on
+    first; its unused intent is then cancelled by the reaction to that change
+    (:func:`react_to_status_change`), so a forgotten tab cannot charge later. A payment that
+    succeeds in between simply counts (see :func:`settle`).
     """
     now = now or timezone.now()
     payment = Payment.objects.filter(idempotency_key=online_key(appointment)).first()
@@ -728,8 +734,19 @@ def pay_at_clinic_instead(appointment: Appointment, *, now: datetime | None = No
     if not appointment.is_awaiting_payment or (appointment.hold_expires_at and appointment.hold_expires_at <= now):
         raise PaymentRefused(not_payable_message(appointment, now=now))
     with transaction.atomic():
-        transition(appointment, Status.PENDING, SYSTEM, remark="The patient will pay at the clinic.", now=now)
-        queue_notification(appointment, "received")
+        if appointment.patient_id is None:
+            # A guest's booking not paid online waits for the emailed confirmation, as any other.
+            transition(
+                appointment,
+                Status.UNCONFIRMED,
+                SYSTEM,
+                remark="The patient will pay at the clinic.",
+                now=now,
+                hold_until=guest_confirmation_deadline(now),
+            )
+        else:
+            transition(appointment, Status.PENDING, SYSTEM, remark="The patient will pay at the clinic.", now=now)
+            queue_notification(appointment, "received")
     return appointment
 
 
@@ -769,8 +786,9 @@ def react_to_status_change(
     appointment_id: int, *, from_status: str, to_status: str, actor_role: str, now: datetime | None = None
 ) -> None:
     now = now or timezone.now()
-    if from_status in Appointment.HOLD_STATUSES and to_status in (Status.EXPIRED, Status.CANCELLED, Status.PENDING):
-        # A hold that ended (or went to the doctor unpaid): nobody may pay its intent any more.
+    if from_status == Status.PENDING_PAYMENT:
+        # The booking stopped waiting for its payment (paid, expired, cancelled, or to be paid at
+        # the clinic): nobody may pay an intent still open for it any more.
         for payment in Payment.objects.filter(
             appointment_id=appointment_id, method=Payment.Method.ONLINE, status=Payment.Status.PENDING
         ).exclude(intent_id=None):

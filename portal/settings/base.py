@@ -239,6 +239,29 @@ BOOKING_HORIZON_DAYS = env_int("BOOKING_HORIZON_DAYS", 28)
 # Patients may cancel or reschedule up to this many hours before the start.
 BOOKING_CANCEL_CUTOFF_HOURS = env_int("BOOKING_CANCEL_CUTOFF_HOURS", 24)
 
+# --- Anti-automation on booking and lookup (booking/appointments/limits.py) -----------------
+# A guest's booking holds its time only this long until the guest confirms it from the email
+# it was sent to; then the time is released. Signed-in patients' bookings need no such step.
+GUEST_CONFIRMATION_MINUTES = env_int("GUEST_CONFIRMATION_MINUTES", 30)
+# Booking attempts (form posts) per client address and per email address, per hour; counted in
+# the shared cache, so every process and node agrees. A cache outage lifts them (logged).
+BOOKING_ATTEMPTS_PER_ADDRESS = env_int("BOOKING_ATTEMPTS_PER_ADDRESS", 20)
+BOOKING_ATTEMPTS_PER_EMAIL = env_int("BOOKING_ATTEMPTS_PER_EMAIL", 6)
+# Appointment look-ups (reference + email) per client address and per email, per 10 minutes.
+LOOKUP_ATTEMPTS_PER_ADDRESS = env_int("LOOKUP_ATTEMPTS_PER_ADDRESS", 10)
+LOOKUP_ATTEMPTS_PER_EMAIL = env_int("LOOKUP_ATTEMPTS_PER_EMAIL", 10)
+# Guest bookings still awaiting email confirmation, per email and per client address; counted in
+# the database, so they hold whatever the cache does.
+GUEST_UNCONFIRMED_PER_EMAIL = env_int("GUEST_UNCONFIRMED_PER_EMAIL", 3)
+GUEST_UNCONFIRMED_PER_ADDRESS = env_int("GUEST_UNCONFIRMED_PER_ADDRESS", 5)
+# A self-hosted proof-of-work puzzle (ALTCHA's protocol) on the booking and lookup forms: the
+# browser spends a moment of CPU per form sent. No third-party service; the forms then need
+# JavaScript. MAX_NUMBER sets the work (the browser tries on average half of it).
+BOOKING_PROOF_OF_WORK = env_bool("BOOKING_PROOF_OF_WORK", False)
+BOOKING_PROOF_OF_WORK_MAX_NUMBER = env_int("BOOKING_PROOF_OF_WORK_MAX_NUMBER", 100_000)
+# How long a puzzle handed out with a form stays valid (and how long a used one is remembered).
+BOOKING_PROOF_OF_WORK_MAX_AGE_MINUTES = env_int("BOOKING_PROOF_OF_WORK_MAX_AGE_MINUTES", 60)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

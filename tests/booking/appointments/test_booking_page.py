@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from booking.models import Appointment, TimeOff, clinic_zone
-from tests.factories import PASSWORD, make_appointment
+from tests.factories import PASSWORD, confirm_by_email, make_appointment
 
 pytestmark = pytest.mark.django_db
 
@@ -50,13 +50,19 @@ def test_guest_books_a_slot_and_sees_the_confirmation(client, doctor, free_slot)
     assert appointment.mobile == "+447912345678"
     assert appointment.starts_at == slot.start
     assert appointment.ends_at == slot.start + timedelta(minutes=doctor.slot_minutes)
-    assert appointment.status == Appointment.Status.PENDING
+    # A guest's booking holds the time until confirmed from the email (issue 7).
+    assert appointment.status == Appointment.Status.UNCONFIRMED
     assert appointment.holds_slot is True
-    assert appointment.events.get().to_status == Appointment.Status.PENDING
+    assert appointment.events.get().to_status == Appointment.Status.UNCONFIRMED
 
     confirmation = client.get(response["Location"])
     assert confirmation.status_code == 200
     assert appointment.reference in confirmation.content.decode()
+
+    confirm_by_email(client, appointment)
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.PENDING
+    assert appointment.events.last().to_status == Appointment.Status.PENDING
 
 
 def test_signed_in_patient_has_details_prefilled_and_owns_the_booking(client, doctor, patient, free_slot):

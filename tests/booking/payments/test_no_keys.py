@@ -25,13 +25,14 @@ def test_the_booking_page_says_pay_at_the_clinic(client, doctor, settings):
 
 
 def test_booking_works_as_before(client, doctor, free_slot, committed, mailoutbox):
+    """A guest's booking waits for its email confirmation, as without payments; nothing is paid."""
     with committed():
         response = client.post(f"{doctor.url}book/", booking_data(free_slot(doctor)))
     assert response.status_code == 302 and "/book/confirmed/" in response["Location"]
     appointment = Appointment.objects.get()
-    assert appointment.status == Status.PENDING and appointment.hold_expires_at is None
+    assert appointment.status == Status.UNCONFIRMED
     assert not Payment.objects.exists()
-    assert [m.subject.split(" (")[0] for m in mailoutbox] == ["We have received your appointment request"]
+    assert [m.subject.split(" (")[0] for m in mailoutbox] == ["Please confirm your appointment request"]
     # There is nothing to pay online.
     pay = client.get(reverse("payments:pay", args=[appointment.reference]))
     assert pay.status_code == 409 and "not waiting for a payment" in pay.content.decode()
@@ -45,14 +46,16 @@ def test_a_doctor_who_takes_no_online_payment_books_as_before_even_with_keys(
     assert "You pay at the clinic" in page
     with committed():
         client.post(f"{doctor.url}book/", booking_data(free_slot(doctor)))
-    assert Appointment.objects.get().status == Status.PENDING
+    assert Appointment.objects.get().status == Status.UNCONFIRMED  # a guest confirms by email
+    assert not Payment.objects.exists()
 
 
 def test_a_free_consultation_is_never_paid_online(client, doctor, free_slot, stripe_on):
     DoctorPage.objects.filter(pk=doctor.pk).update(consultation_fee=0)
     assert "There is no fee for this consultation." in client.get(f"{doctor.url}book/").content.decode()
     client.post(f"{doctor.url}book/", booking_data(free_slot(doctor)))
-    assert Appointment.objects.get().status == Status.PENDING
+    assert Appointment.objects.get().status == Status.UNCONFIRMED
+    assert not Payment.objects.exists()
 
 
 def test_webhooks_are_refused_without_a_secret(client):

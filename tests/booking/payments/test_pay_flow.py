@@ -192,19 +192,36 @@ def test_optional_payment_lets_the_patient_choose(client, doctor, free_slot, str
 
     with committed():
         at_clinic = book(client, doctor, free_slot(doctor, 0), payment="clinic")
-    assert at_clinic.appointment.status == Status.PENDING
+    # Not paid online: a guest's booking waits for its emailed confirmation, as any other.
+    assert at_clinic.appointment.status == Status.UNCONFIRMED
     assert not Payment.objects.filter(appointment=at_clinic.appointment).exists()
-    assert [m.subject.split(" (")[0] for m in mailoutbox] == ["We have received your appointment request"]
+    assert [m.subject.split(" (")[0] for m in mailoutbox] == ["Please confirm your appointment request"]
 
     online = book(client, doctor, free_slot(doctor, 1), payment="online", email="second@example.com")
     assert online.appointment.status == Status.PENDING_PAYMENT
+    assert len(mailoutbox) == 1  # paying confirms it: no email before the payment
     secret = online.client_secret()
     with committed():
         switched = client.post(online.pay_url, {"action": "clinic"})
     assert switched.status_code == 302
-    assert online.refresh().status == Status.PENDING
+    # Switching to the clinic: now it needs the email confirmation after all.
+    assert online.refresh().status == Status.UNCONFIRMED and online.appointment.hold_expires_at
+    assert mailoutbox[-1].subject.startswith("Please confirm your appointment request") and len(mailoutbox) == 2
     assert stripe_on.intent(secret.split("_secret_")[0])["status"] == "canceled"
     assert online.payment.status == Payment.Status.CANCELED
+
+
+def test_a_signed_in_patient_switching_to_the_clinic_goes_to_the_doctor(
+    client, patient, doctor, free_slot, stripe_on, committed, mailoutbox
+):
+    DoctorPage.objects.filter(pk=doctor.pk).update(online_payment="optional")
+    client.login(email=patient.email, password=PASSWORD)
+    checkout = book(client, doctor, free_slot(doctor), payment="online", email=patient.email)
+    checkout.client_secret()
+    with committed():
+        client.post(checkout.pay_url, {"action": "clinic"})
+    assert checkout.refresh().status == Status.PENDING
+    assert [m.subject.split(" (")[0] for m in mailoutbox] == ["We have received your appointment request"]
 
 
 def test_pay_at_clinic_instead_is_refused_where_payment_is_required(client, doctor, free_slot, stripe_on):

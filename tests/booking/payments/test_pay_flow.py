@@ -304,3 +304,13 @@ def test_the_pay_page_allows_stripe_in_its_content_security_policy(client, docto
     # Pointed at a local Stripe-compatible server, this page (and only this page) may reach it.
     assert stripe_on.url in directives["connect-src"]
     assert stripe_on.url not in client.get(f"{doctor.url}book/")["Content-Security-Policy"]
+
+
+def test_unpaid_holds_count_against_the_guest_caps(client, doctor, free_slot, stripe_on, settings):
+    """A guest's paid booking skips the email confirmation, not the cap on unproven holds."""
+    settings.GUEST_UNCONFIRMED_PER_EMAIL = 1
+    book(client, doctor, free_slot(doctor, 0))
+    response = client.post(f"{doctor.url}book/", booking_data(free_slot(doctor, 1)))
+    assert response.status_code == 429
+    assert "still waiting to be confirmed or paid" in response.content.decode()
+    assert Appointment.objects.count() == 1

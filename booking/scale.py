@@ -230,10 +230,9 @@ class RowWriter:
         names = [fields[c].column for c in columns] + [fields[name].column for name, _ in constants]
         quote = connection.ops.quote_name
         # Table and column names come from the model's metadata, quoted; values travel as parameters.
-        self.sql = (
-            f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(n) for n in names)}) "
-            f"VALUES ({', '.join(['%s'] * len(names))})"
-        )
+        table, column_list = quote(model._meta.db_table), ", ".join(quote(n) for n in names)
+        placeholders = ", ".join(["%s"] * len(names))
+        self.sql = f"INSERT INTO {table} ({column_list}) VALUES ({placeholders})"  # noqa: S608
 
     def write(self, rows: Iterable[tuple]) -> int:
         constants = self.constants

@@ -54,11 +54,7 @@ class AppointmentReportView(WagtailAdminTemplateMixin, TemplateView):
         return context
 
     def csv_response(self, form: ReportForm) -> StreamingHttpResponse:
-        queryset = (
-            Appointment.objects.starting_between(form.start, form.end)
-            .select_related("doctor")
-            .order_by("starts_at", "pk")
-        )
+        queryset = Appointment.objects.starting_between(form.start, form.end)
         rows = appointment_rows(queryset, with_doctor=True, with_contact=True)
         return csv_download(rows, f"appointments-{form.start}-{form.end}.csv")
 

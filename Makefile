@@ -8,7 +8,7 @@ PIP := $(PY) -m pip --disable-pip-version-check
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve worker test test-mariadb lint format check clean mysql-driver
+.PHONY: run serve worker test test-mariadb lint format check clean mysql-driver bench
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,12 @@ check: $(VENV)/.installed-dev var
 	DJANGO_SETTINGS_MODULE=portal.settings.production SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
 		WAGTAILADMIN_BASE_URL=https://clinic.example \
 		ALLOWED_HOSTS=clinic.example $(PY) manage.py check --deploy --fail-level WARNING
+
+# Every page's requests/s, p50/p99 and ratio to a trivial view, in gunicorn with production settings
+# (bench/README.md). SQLite under var/bench/ unless DATABASE_URL says otherwise; REDIS_URL for Redis.
+# Needs Debian's wrk (apt-get install wrk). BENCH_ARGS, e.g. "--doctors 1000 --appointments 1000000".
+bench: $(VENV)/.installed var mysql-driver
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var

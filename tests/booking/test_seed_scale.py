@@ -11,11 +11,12 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.db.models import Count
 from wagtail.models import Page
 
 from booking.models import Appointment, AppointmentEvent, MedicationLine, Notification, Prescription, WorkingHours
+from booking.scale import RowWriter, Sink
 from home.models import DoctorPage
 from portal.models import User
 
@@ -92,3 +93,30 @@ def test_refuses_when_debug_is_off_without_the_flag(site_tree):
 def test_refuses_negative_counts(site_tree):
     with pytest.raises(CommandError, match="zero or more"):
         seed("--doctors", "-1", "--allow-production")
+
+
+@pytest.mark.mariadb
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_mariadb_batches_go_through_load_data_and_fail_whole(site_tree):
+    """Outside a transaction MariaDB gets LOAD DATA LOCAL INFILE on a second connection."""
+    if connection.vendor != "mysql":
+        pytest.skip("needs MariaDB/MySQL: LOAD DATA is MariaDB's bulk path")
+    sink = Sink()
+    try:
+        assert sink.loader is not None
+        # A row the server only warns about under LOCAL (no such appointment) fails the batch.
+        writer = RowWriter(AppointmentEvent, ["appointment_id", "actor_role", "from_status", "to_status", "created_at"])
+        with pytest.raises((RuntimeError, IntegrityError)), sink.batch() as batch:
+            batch.write(writer, [(2**40, "guest", "", "pending", "2026-01-01 00:00:00")])
+    finally:
+        sink.close()
+    assert not AppointmentEvent.objects.exists()
+
+    seed(*SMALL)
+
+    assert Appointment.objects.count() == 1000
+    assert AppointmentEvent.objects.count() == 1000
+    assert set(Appointment.objects.values_list("status", flat=True)) == {s.value for s in Appointment.Status}
+    connection.check_constraints()
+    for appointment in Appointment.objects.order_by("?")[:50]:
+        appointment.full_clean(validate_unique=False, validate_constraints=False)

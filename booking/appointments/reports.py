@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import CharField, Count, ExpressionWrapper, F, Q, QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
@@ -170,9 +170,10 @@ class _Echo:
         return value
 
 
-# Rows per query when streaming a CSV.
+# Rows per query when streaming a CSV; the first query reads fewer, so the download starts at once.
 CSV_CHUNK = 2000
-CSV_COLUMNS = ("pk", "reference", "starts_at", "doctor_id", "full_name", "email", "mobile", "status", "mode")
+CSV_FIRST_CHUNK = 200
+CSV_COLUMNS = ("pk", "reference", "starts_at", "doctor_id", "full_name", "email", "mobile_text", "status", "mode")
 
 
 def appointment_rows(queryset: QuerySet[Appointment], *, with_doctor: bool, with_contact: bool) -> Iterator[list]:
@@ -208,19 +209,27 @@ def appointment_rows(queryset: QuerySet[Appointment], *, with_doctor: bool, with
 
 
 def _keyset_chunks(queryset: QuerySet[Appointment]) -> Iterator[list[tuple]]:
-    ordered = queryset.order_by("starts_at", "doctor_id", "pk").values_list(*CSV_COLUMNS)
-    chunk = list(ordered[:CSV_CHUNK])
+    # The mobile as stored text: the phone field would parse every number with libphonenumber
+    # (a tenth of a millisecond a row, most of a big export's time) only for it to be printed.
+    ordered = (
+        queryset.order_by("starts_at", "doctor_id", "pk")
+        .annotate(mobile_text=ExpressionWrapper(F("mobile"), output_field=CharField()))
+        .values_list(*CSV_COLUMNS)
+    )
+    size = CSV_FIRST_CHUNK
+    chunk = list(ordered[:size])
     while chunk:
         yield chunk
-        if len(chunk) < CSV_CHUNK:
+        if len(chunk) < size:
             return
+        size = CSV_CHUNK
         pk, _, starts_at, doctor_id = chunk[-1][:4]
         after = (
             Q(starts_at__gt=starts_at)
             | Q(starts_at=starts_at, doctor_id__gt=doctor_id)
             | Q(starts_at=starts_at, doctor_id=doctor_id, pk__gt=pk)
         )
-        chunk = list(ordered.filter(after)[:CSV_CHUNK])
+        chunk = list(ordered.filter(after)[:size])
 
 
 def csv_download(rows: Iterable[list], filename: str) -> StreamingHttpResponse:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import math
 import os
 import re
 import secrets
@@ -179,7 +180,8 @@ def post_script(setup: dict, token: str, threads: int) -> Path:
         "local next_thread = 0\n"
         "local counter = 0\n"
         "function setup(thread) thread:set('first', next_thread); next_thread = next_thread + 1 end\n"
-        "function init(args) counter = first end\n"
+        # The first argument is where this run starts in the list: runs must not reuse slots.
+        "function init(args) counter = first + tonumber(args[1] or 0) end\n"
         'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
         "function request()\n"
         "  local item = bodies[(counter % #bodies) + 1]\n"
@@ -194,12 +196,35 @@ def lua_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def wrk(args: argparse.Namespace, path: str, cookie: str | None = None, script: Path | None = None) -> dict:
+def server_cpu_seconds(server: subprocess.Popen) -> float:
+    """CPU time (user + system) of gunicorn's arbiter and workers so far, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # After the command name: state, ppid, pgrp, …; utime and stime are fields 14 and 15.
+        if int(fields[2]) == server.pid:  # the process group gunicorn was started in
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def wrk(
+    args: argparse.Namespace,
+    server: subprocess.Popen,
+    path: str,
+    cookie: str | None = None,
+    script: Path | None = None,
+    script_args: tuple[str, ...] = (),
+    duration: int | None = None,
+) -> dict:
     command = [
         "wrk",
         f"-t{args.threads}",
         f"-c{args.connections}",
-        f"-d{args.duration}s",
+        f"-d{duration or args.duration}s",
         "--timeout",
         "60s",
         "-s",
@@ -208,14 +233,21 @@ def wrk(args: argparse.Namespace, path: str, cookie: str | None = None, script: 
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
     command.append(f"http://127.0.0.1:{args.port}{path}")
+    if script_args:
+        command += ["--", *script_args]
+    cpu_before = server_cpu_seconds(server)
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    cpu = server_cpu_seconds(server) - cpu_before
     line = next(line for line in output.splitlines() if line.startswith("BENCH_JSON "))
     result = json.loads(line.removeprefix("BENCH_JSON "))
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    # The server's own CPU per request: unlike requests/s, it does not depend on how busy the
+    # rest of the machine is.
+    result["cpu_ms_per_request"] = 1000 * cpu / max(result["requests"], 1)
     return result
 
 
-def measure(args: argparse.Namespace, setup: dict, page: dict) -> dict:
+def measure(args: argparse.Namespace, server: subprocess.Popen, setup: dict, page: dict) -> dict:
     cookie = setup["cookies"].get(page["who"]) if page["who"] else None
     script = None
     expected = 200
@@ -243,14 +275,21 @@ def measure(args: argparse.Namespace, setup: dict, page: dict) -> dict:
             body,
         )[0]
     else:
+        started = time.monotonic()
         status = fetch(args.port, "GET", page["path"], {"Cookie": cookie} if cookie else {})[0]
+        took = time.monotonic() - started
+    # A slow page (the CSV of a month at a million rows) gets runs long enough for a dozen
+    # responses on each connection, so its medians are not made of one or two requests.
+    duration = max(args.duration, min(120, math.ceil(12 * took))) if expected == 200 else args.duration
     if status != expected:
         print(f"  {page['name']}: HTTP {status}, expected {expected}; skipped", flush=True)
         return {**page, "error": f"HTTP {status}"}
     pairs = []
+    used = 0  # booking POST: slots taken by earlier runs (plus a margin for requests in flight)
     for _ in range(args.pairs):
-        trivial = wrk(args, TRIVIAL)
-        measured = wrk(args, page["path"], cookie, script)
+        trivial = wrk(args, server, TRIVIAL, duration=duration)
+        measured = wrk(args, server, page["path"], cookie, script, (str(used),) if script else (), duration)
+        used += measured["requests"] + 2 * args.connections
         pairs.append({"trivial": trivial, "page": measured, "ratio": measured["rps"] / trivial["rps"]})
     result = {
         **page,
@@ -259,7 +298,10 @@ def measure(args: argparse.Namespace, setup: dict, page: dict) -> dict:
         "p99_ms": statistics.median(p["page"]["p99_us"] for p in pairs) / 1000,
         "trivial_rps": statistics.median(p["trivial"]["rps"] for p in pairs),
         "ratio": statistics.median(p["ratio"] for p in pairs),
+        "cpu_ms": statistics.median(p["page"]["cpu_ms_per_request"] for p in pairs),
+        "trivial_cpu_ms": statistics.median(p["trivial"]["cpu_ms_per_request"] for p in pairs),
         "non_2xx_3xx": sum(p["page"]["errors"]["status"] for p in pairs),
+        "duration_s": duration,
         "pairs": pairs,
     }
     print(
@@ -271,16 +313,16 @@ def measure(args: argparse.Namespace, setup: dict, page: dict) -> dict:
 
 def table(results: list[dict]) -> str:
     lines = [
-        "| page | req/s | p50 ms | p99 ms | trivial req/s | ratio | non-2xx/3xx |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| page | req/s | p50 ms | p99 ms | ratio | CPU ms/req | trivial req/s | non-2xx/3xx |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         if "error" in r:
-            lines.append(f"| {r['name']} | {r['error']} | | | | | |")
+            lines.append(f"| {r['name']} | {r['error']} | | | | | | |")
             continue
         lines.append(
-            f"| {r['name']} | {r['rps']:.1f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
-            f"{r['trivial_rps']:.0f} | {r['ratio']:.3f} | {r['non_2xx_3xx']} |"
+            f"| {r['name']} | {r['rps']:.1f} | {r['p50_ms']:.0f} | {r['p99_ms']:.0f} | {r['ratio']:.3f} | "
+            f"{r['cpu_ms']:.1f} | {r['trivial_rps']:.0f} | {r['non_2xx_3xx']} |"
         )
     return "\n".join(lines)
 
@@ -300,7 +342,9 @@ def main() -> None:
     parser.add_argument("--appointments", type=int, default=0, help="scale appointments to have; default none")
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run (default 5)")
     parser.add_argument("--pairs", type=int, default=3, help="alternating pairs per page (default 3)")
-    parser.add_argument("--connections", type=int, default=4, help="wrk connections (default 4)")
+    parser.add_argument(
+        "--connections", type=int, default=2, help="wrk connections (default 2: one per worker, so p50 is service time)"
+    )
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--gunicorn-threads", type=int, default=1, help="threads per worker (default 1: sync)")
@@ -328,7 +372,7 @@ def main() -> None:
         for page in setup["pages"]:
             if args.only and args.only not in page["name"]:
                 continue
-            results.append(measure(args, setup, page))
+            results.append(measure(args, server, setup, page))
     finally:
         stop_server(server)
     report = {

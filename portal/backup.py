@@ -228,6 +228,13 @@ def add_stored_file(archive: tarfile.TarFile, alias: str, storage: Storage, name
     return {"storage": alias, "name": name, "size": info.size, "sha256": reader.digest.hexdigest()}
 
 
+def member_file(archive: tarfile.TarFile, member: tarfile.TarInfo) -> IO[bytes]:
+    handle = archive.extractfile(member)
+    if handle is None:
+        raise BackupError(f"The archive holds {member.name!r}, which is not a file.")
+    return handle
+
+
 def member_name(alias: str, name: str) -> str:
     return f"files/{alias}/{name}"
 
@@ -262,7 +269,7 @@ def verify_archive(path: Path) -> dict:
             for member in archive:
                 if not member.isfile():
                     raise BackupError(f"The archive holds {member.name!r}, which is not a file.")
-                handle = archive.extractfile(member)
+                handle = member_file(archive, member)
                 if member.name == MANIFEST:
                     manifest = json.load(handle)
                     continue
@@ -324,7 +331,7 @@ def restore_backup(
     written = 0
     with tempfile.TemporaryDirectory(prefix="clinic-restore-") as work, tarfile.open(path, "r|gz") as archive:
         for member in archive:
-            source = archive.extractfile(member)
+            source = member_file(archive, member)
             if member.name == manifest["database"]["name"]:
                 dump = Path(work) / member.name
                 with dump.open("wb") as out:
@@ -353,11 +360,11 @@ def load_database(dump: Path, *, keep: set[str]) -> None:
     """Replace the database with the dump; tables the dump does not have are dropped after."""
     if connection.vendor == "sqlite":
         connection.ensure_connection()
-        source = sqlite3.connect(dump)
+        copy = sqlite3.connect(dump)
         try:
-            source.backup(connection.connection)  # replaces every page of the live database
+            copy.backup(connection.connection)  # replaces every page of the live database
         finally:
-            source.close()
+            copy.close()
         return
     tool = shutil.which("mariadb") or shutil.which("mysql")
     if tool is None:

@@ -26,9 +26,13 @@ class PrivateFileSystemStorage(FileSystemStorage):
     """Files under ``PRIVATE_MEDIA_ROOT`` (read when first used, like MEDIA_ROOT for the default
     storage) that have no URL."""
 
+    def __init__(self, location=None, **kwargs) -> None:
+        super().__init__(location=location, **kwargs)
+        self.private_location = location
+
     @cached_property
     def base_location(self):
-        return self._value_or_setting(self._location, settings.PRIVATE_MEDIA_ROOT)
+        return self._value_or_setting(self.private_location, settings.PRIVATE_MEDIA_ROOT)
 
     def _clear_cached_properties(self, setting, **kwargs):
         super()._clear_cached_properties(setting, **kwargs)

@@ -115,7 +115,6 @@ def main() -> None:
         ("doctor page", doctor.get_url(), None),
         ("booking page", book_url, None),
         ("slots of a week", f"{book_url}?from={(today + timedelta(days=7)).isoformat()}", None),
-        ("booking POST", book_url, "patient"),
         ("/me/", "/me/", "patient"),
         ("/doctor/", "/doctor/", "doctor"),
         ("staff list", staff_list, "staff"),
@@ -124,6 +123,8 @@ def main() -> None:
         ("staff list, deep page", f"{staff_list}?when=all&p=200", "staff"),
         ("staff report", report, "staff"),
         ("staff report CSV", f"{report}?from={month_first}&to={month_last}&format=csv", "staff"),
+        # Last: it adds the patient's appointments, which /me/ and the staff list would then show.
+        ("booking POST", book_url, "patient"),
     ]
     doctors = list(DoctorPage.objects.live().order_by("pk")[:500])
     json.dump(

@@ -85,7 +85,13 @@ class Node:
 
 
 @pytest.fixture
-def shared_redis():
+def mariadb_only():
+    if connection.vendor != "mysql":
+        pytest.skip("needs MariaDB/MySQL: the nodes share one database server")
+
+
+@pytest.fixture
+def shared_redis(mariadb_only):
     client = redis.Redis.from_url(REDIS_URL)
     client.flushdb()  # this test's own Redis database (TWO_NODES_REDIS_URL)
     yield client
@@ -93,7 +99,7 @@ def shared_redis():
 
 
 @pytest.fixture
-def nodes(site_tree, doctor, shared_redis, tmp_path):
+def nodes(mariadb_only, site_tree, doctor, shared_redis, tmp_path):
     """Two gunicorn nodes (2 workers × 2 threads each) on free ports, started and stopped here."""
     env = {
         **os.environ,
@@ -149,8 +155,6 @@ def nodes(site_tree, doctor, shared_redis, tmp_path):
 
 
 def test_a_booking_race_split_across_two_nodes_has_one_winner(nodes, doctor, free_slot):
-    if connection.vendor != "mysql":
-        pytest.skip("needs MariaDB/MySQL: the nodes share one database server")
     slot = free_slot(doctor, 3)
     book_path = doctor.url + "book/"
     # Every racer fetches the form from its own node first, as a browser would.
@@ -194,8 +198,6 @@ def test_a_booking_race_split_across_two_nodes_has_one_winner(nodes, doctor, fre
 
 
 def test_lookup_rate_limit_counts_attempts_on_both_nodes(nodes, shared_redis):
-    if connection.vendor != "mysql":
-        pytest.skip("needs MariaDB/MySQL: the nodes share one database server")
     statuses = []
     for attempt in range(10):  # the limit: 10 per address in 10 minutes, five on each node
         node = nodes[attempt % 2]

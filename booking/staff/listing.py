@@ -26,11 +26,14 @@ whatever the number of doctors, and usable with a thousand of them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cached_property
 
 from django.contrib.admin import SimpleListFilter
 from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
@@ -177,6 +180,41 @@ class BoundedPaginator(WagtailPaginator):
         return self._get_page(sorted(rows, key=lambda row: position[row.pk]), number, self)
 
 
+@dataclass(frozen=True)
+class ListedAppointment:
+    """One row of the list, as text and links (the template only prints them)."""
+
+    pk: int
+    reference: str
+    starts: str
+    doctor: str
+    patient: str
+    status: str
+    mode: str
+    manage_url: str
+    inspect_url: str
+
+
+def list_rows(appointments, inspect_url: Callable[[int], str]) -> list[ListedAppointment]:
+    """The page's rows. Built here rather than by modeladmin's generic cells (a lookup, a display
+    formatter and attribute rendering per cell), which took 40 ms of CPU for 50 rows."""
+    tz = clinic_zone()
+    return [
+        ListedAppointment(
+            pk=a.pk,
+            reference=a.reference,
+            starts=a.starts_at.astimezone(tz).strftime("%a %d %b %Y %H:%M"),
+            doctor=a.doctor.title,
+            patient=a.full_name,
+            status=a.get_status_display(),
+            mode=a.get_mode_display(),
+            manage_url=reverse("booking_admin_manage", args=[a.reference]),
+            inspect_url=inspect_url(a.pk),
+        )
+        for a in appointments
+    ]
+
+
 class AppointmentIndexView(IndexView):
     """modeladmin's index view without its three counts (see the module docstring)."""
 
@@ -214,6 +252,7 @@ class AppointmentIndexView(IndexView):
             "user_can_create": False,
             "show_search": True,
             "window_label": WINDOW_LABELS[current_window(self.request.GET)],
+            "rows": list_rows(page_obj.object_list, lambda pk: self.url_helper.get_action_url("inspect", pk)),
             "max_listed": MAX_LISTED,
         }
         context.update(kwargs)

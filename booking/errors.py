@@ -64,4 +64,16 @@ class AttachmentRejected(PrescriptionError):
     pass
 
 
+class UploadRejected(BookingError):
+    """An uploaded file is empty, too large, or not what its content should be (``booking.uploads``)."""
+
+
+class ApplicationError(BookingError):
+    """A doctor's application or its review was refused. ``field`` names the form field it concerns, if any."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
 SLOT_TAKEN_MESSAGE = "That time was just taken — please pick another."

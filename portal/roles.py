@@ -39,6 +39,9 @@ STAFF_PERMISSIONS = [
     ("booking", "add_clinicclosure"),
     ("booking", "change_clinicclosure"),
     ("booking", "delete_clinicclosure"),
+    # Doctors who join through the site: review applications, read their documents, suspend.
+    ("booking", "view_doctorapplication"),
+    ("booking", "change_doctorapplication"),
 ]
 
 

@@ -111,3 +111,18 @@ def affected_by_closure(closure: ClinicClosure) -> QuerySet[Appointment]:
         .select_related("doctor")
         .order_by("starts_at", "pk")
     )
+
+
+def doctor_future_appointments(doctor: DoctorPage, now: datetime | None = None) -> QuerySet[Appointment]:
+    """The doctor's appointments that still hold a time from ``now`` on, soonest first.
+
+    What staff must move to a colleague or cancel (each with the usual notice to the patient)
+    when a doctor is suspended: like a closure, a suspension never cancels bookings silently.
+    """
+    now = now or timezone.now()
+    return (
+        Appointment.objects.holding_slots()
+        .filter(doctor=doctor, ends_at__gt=now)
+        .select_related("doctor")
+        .order_by("starts_at", "pk")
+    )

@@ -12,12 +12,10 @@ from urllib.parse import urlsplit
 
 from django import forms
 from django.core.exceptions import ValidationError
-from modelcluster.forms import BaseChildFormSet, childformset_factory
 
-from home.forms import kept_rows, overlapping_hours
 from home.models import DoctorPage
 
-from ..models import Appointment, TimeOff, WorkingHours
+from ..models import Appointment
 
 REMARK_MAX_LENGTH = 1000
 
@@ -73,7 +71,7 @@ class SearchForm(forms.Form):
     )
 
 
-# --- The doctor's own profile and weekly schedule -------------------------------------------
+# --- The doctor's own profile (weekly hours and time off: booking.availability.forms) -------
 
 
 class DoctorProfileForm(forms.ModelForm):
@@ -83,40 +81,3 @@ class DoctorProfileForm(forms.ModelForm):
         model = DoctorPage
         fields = ["job_title", "qualifications", "languages", "phone", "offers_online"]
         widgets = {"qualifications": forms.Textarea(attrs={"rows": 3})}
-
-
-class WorkingHoursFormSet(BaseChildFormSet):
-    """The doctor's weekly hours: rows that overlap or repeat each other are refused, as in the admin."""
-
-    def clean(self):
-        super().clean()
-        messages = overlapping_hours(kept_rows(self))
-        if messages:
-            raise ValidationError(messages)
-
-
-def schedule_formsets(doctor: DoctorPage, data=None):
-    """Working hours and time off as modelcluster formsets: edited in memory, then published."""
-    time_input = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
-    date_input = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    hours_formset = childformset_factory(
-        type(doctor),
-        WorkingHours,
-        fields=["weekday", "starts", "ends"],
-        widgets={"starts": time_input, "ends": time_input},
-        formset=WorkingHoursFormSet,
-        extra=2,
-        can_delete=True,
-    )
-    time_off_formset = childformset_factory(
-        type(doctor),
-        TimeOff,
-        fields=["start_date", "start_time", "end_date", "end_time", "reason"],
-        widgets={"start_date": date_input, "end_date": date_input, "start_time": time_input, "end_time": time_input},
-        extra=1,
-        can_delete=True,
-    )
-    return (
-        hours_formset(data, instance=doctor, prefix="hours"),
-        time_off_formset(data, instance=doctor, prefix="timeoff"),
-    )

@@ -15,6 +15,7 @@ from .appointments import (
     normalize_reference,
 )
 from .notifications import Notification
+from .onboarding import DoctorApplication, DoctorApplicationEvent
 from .prescriptions import (
     MedicationLine,
     Prescription,
@@ -34,6 +35,8 @@ __all__ = [
     "AppointmentQuerySet",
     "ClinicClosure",
     "DismissedClaim",
+    "DoctorApplication",
+    "DoctorApplicationEvent",
     "MedicationLine",
     "Notification",
     "Prescription",

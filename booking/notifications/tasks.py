@@ -131,7 +131,7 @@ def deliver_notification(notification_id: int) -> str:
             "Email %s (%s for %s) attempt %d failed, now %s: %s",
             notification.pk,
             notification.kind,
-            notification.appointment.reference,
+            notification.appointment.reference if notification.appointment else "an account",
             notification.attempts,
             notification.status,
             notification.last_error,

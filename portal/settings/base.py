@@ -249,6 +249,12 @@ ONLINE_LINK_VISIBLE_MINUTES = env_int("ONLINE_LINK_VISIBLE_MINUTES", 15)
 
 # Prescription attachments: PDF, JPEG or PNG, checked by content, at most this size.
 PRESCRIPTION_ATTACHMENT_MAX_BYTES = env_int("PRESCRIPTION_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
+# Doctors who join through the site: their registration/licence number must match this regular
+# expression (spaces are ignored), described to them in these words. The default is the UK's GMC
+# reference number. Their optional supporting document (PDF, JPEG or PNG) is at most this size.
+DOCTOR_LICENCE_PATTERN = env("DOCTOR_LICENCE_PATTERN", r"\d{7}")
+DOCTOR_LICENCE_DESCRIPTION = env("DOCTOR_LICENCE_DESCRIPTION", "your GMC reference number: 7 digits")
+DOCTOR_DOCUMENT_MAX_BYTES = env_int("DOCTOR_DOCUMENT_MAX_BYTES", 5 * 1024 * 1024)
 # Guests' signed links in emails stay valid this long.
 GUEST_LINK_MAX_AGE_DAYS = env_int("GUEST_LINK_MAX_AGE_DAYS", 60)
 # Shown before fees on pages and in emails.

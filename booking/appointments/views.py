@@ -30,6 +30,7 @@ from ..access import (
     get_appointment_for_request,
     grant_session_access,
     guest_grant_applies,
+    sign_in_if_anonymous,
 )
 from ..availability.selectors import slot_week
 from ..errors import BookingError, ClaimRefused
@@ -94,6 +95,7 @@ def book_with_doctor(request: HttpRequest, page_path: str) -> HttpResponse:
 
 
 @never_cache
+@sign_in_if_anonymous
 def booking_confirmed(request: HttpRequest, page_path: str, reference: str) -> HttpResponse:
     """The confirmation shown right after booking; only to whoever may see the appointment."""
     doctor = _doctor_or_404(request, page_path)
@@ -106,6 +108,7 @@ def booking_confirmed(request: HttpRequest, page_path: str, reference: str) -> H
         "can_change": appointment.patient_can_change(),
         "cutoff": appointment.cancel_cutoff,
         "cutoff_hours": settings.BOOKING_CANCEL_CUTOFF_HOURS,
+        "link_opens_minutes": settings.ONLINE_LINK_VISIBLE_MINUTES,
     }
     return TemplateResponse(request, "booking/appointments/confirmed.html", context)
 
@@ -162,6 +165,7 @@ def _patient_actor(request: HttpRequest, appointment: Appointment) -> Actor | No
 
 
 @never_cache
+@sign_in_if_anonymous
 def appointment_detail(request: HttpRequest, reference: str) -> HttpResponse:
     appointment = get_appointment_for_request(
         request, reference, Appointment.objects.select_related("doctor", "doctor__photo")
@@ -224,6 +228,7 @@ def cancel_appointment(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @never_cache
+@sign_in_if_anonymous
 def reschedule_appointment(request: HttpRequest, reference: str) -> HttpResponse:
     """Pick another free slot of the same doctor; the move goes through the booking lock."""
     appointment = get_appointment_for_request(request, reference)
@@ -267,6 +272,7 @@ def reschedule_appointment(request: HttpRequest, reference: str) -> HttpResponse
 
 
 @never_cache
+@sign_in_if_anonymous
 def appointment_ics(request: HttpRequest, reference: str) -> HttpResponse:
     """The appointment as a calendar file, for whoever may see the appointment."""
     appointment = get_appointment_for_request(request, reference)

@@ -1,7 +1,8 @@
 """Prescription pages and downloads, under ``/appointments/<reference>/prescription/``.
 
 Every view first goes through :func:`booking.access.get_appointment_for_request`, so an unknown
-reference and someone else's appointment look the same (404), and only then checks the role:
+reference and someone else's appointment look the same (404 when signed in; the sign-in page,
+then the link's page, when signed out), and only then checks the role:
 writing is for the appointment's doctor; reading is for that doctor, staff with
 ``booking.view_prescription``, and the patient (signed content only). A reader without a right
 also gets a 404 rather than a 403, so nothing confirms that a prescription exists. Every read
@@ -29,6 +30,7 @@ from ..access import (
     audience_for_request,
     get_appointment_for_request,
     is_appointments_doctor,
+    sign_in_if_anonymous,
 )
 from ..errors import AlreadySigned, PrescriptionError
 from ..models import Appointment, Prescription, PrescriptionAccessLog
@@ -80,6 +82,7 @@ def _doctor_only(request: HttpRequest, reference: str) -> Appointment:
 
 
 @never_cache
+@sign_in_if_anonymous
 def prescription_detail(request: HttpRequest, reference: str) -> HttpResponse:
     """The prescription as the reader may see it: the live draft for clinicians, signed for patients."""
     appointment, prescription, audience, snapshot = _readable(request, reference)
@@ -99,6 +102,7 @@ def prescription_detail(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @never_cache
+@sign_in_if_anonymous
 def prescription_edit(request: HttpRequest, reference: str) -> HttpResponse:
     """Write or change the prescription (the appointment's doctor only).
 
@@ -186,6 +190,7 @@ def prescription_sign(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @never_cache
+@sign_in_if_anonymous
 def prescription_pdf(request: HttpRequest, reference: str) -> HttpResponse:
     """The version the reader may see, as a PDF download."""
     appointment, prescription, _audience, snapshot = _readable(request, reference)
@@ -200,6 +205,7 @@ def prescription_pdf(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @never_cache
+@sign_in_if_anonymous
 def prescription_attachment(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     """Download one attachment of this prescription, if it is part of what the reader may see.
 

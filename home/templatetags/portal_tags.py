@@ -7,6 +7,10 @@ from decimal import Decimal, InvalidOperation
 from django import template
 from django.conf import settings
 
+from portal.phones import display_phone
+
+from ..models import ClinicSettings
+
 register = template.Library()
 
 _TITLES = {"dr", "dr.", "prof", "prof.", "mr", "mrs", "ms", "miss", "mx"}
@@ -51,8 +55,6 @@ def field_errors_except(form, skip: str = "") -> list:
 @register.filter
 def phone(value) -> str:
     """A stored number (a model field's PhoneNumber or an E.164 string) for reading: '+44 20 7946 0000'."""
-    from portal.phones import display_phone
-
     return display_phone(value)
 
 
@@ -61,3 +63,18 @@ def zone_city(zone) -> str:
     """A time zone as people say it: ``Europe/London`` → ``London``, ``America/New_York`` → ``New York``."""
     key = getattr(zone, "key", str(zone))
     return key.rsplit("/", 1)[-1].replace("_", " ")
+
+
+@register.simple_tag(takes_context=True)
+def current_clinic(context) -> ClinicSettings:
+    """The clinic's details for templates rendered outside a page: ``{% current_clinic as clinic %}``.
+
+    Emails share one layout (``templates/emails/``). Booking emails pass their ``clinic``;
+    allauth's account emails get none, and render their subject without a request, so the
+    context processor cannot help there. This reads :meth:`ClinicSettings.current` (cached on
+    the request when there is one), keeping allauth's adapter in ``portal`` free of ``home``.
+    """
+    given = context.get("clinic")
+    if isinstance(given, ClinicSettings):
+        return given
+    return ClinicSettings.current(context.get("request"))

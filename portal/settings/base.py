@@ -159,6 +159,9 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
+# No "[host] " prefix: the account emails' subjects name the clinic themselves
+# (templates/account/email/*_subject.txt read it from the clinic's settings).
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 # The login form normalises the typed address like every stored one (see portal/emails.py).
 ACCOUNT_FORMS = {"login": "portal.forms.LoginForm"}
 # False switches allauth's rate limits off (the test settings do).

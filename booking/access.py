@@ -224,6 +224,17 @@ def get_doctors_appointment(
     return appointment
 
 
+def may_pay(user: Any, appointment: Appointment, session_refs: list[str] | tuple[str, ...] = ()) -> bool:
+    """Only the patient's side pays: the account that booked, or the guest session that proved it.
+
+    Doctors and staff can see the appointment but never pay through the patient's pages (staff
+    record desk payments in the admin), and a patient cannot pay for someone else's booking.
+    """
+    if user.is_authenticated and appointment.patient_id is not None:
+        return appointment.patient_id == user.pk
+    return appointment.reference in session_refs and session_grants_apply(user)
+
+
 # --- Changing an appointment -----------------------------------------------------------------
 
 

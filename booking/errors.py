@@ -87,4 +87,27 @@ class AttachmentRejected(PrescriptionError):
     pass
 
 
+class PaymentError(BookingError):
+    """A payment or refund was refused or could not be made; ``message`` is safe to show."""
+
+
+class PaymentUnavailable(PaymentError):
+    """The payment service could not be reached (or answered with an error of its own)."""
+
+
+class PaymentRefused(PaymentError):
+    """The payment service, or our own rules, refused this payment step.
+
+    ``code`` is Stripe's error code when Stripe refused (``card_declined``, ``invalid_request``…).
+    """
+
+    def __init__(self, message: str, *, code: str = ""):
+        super().__init__(message)
+        self.code = code
+
+
+class RefundRefused(PaymentError):
+    """A refund that would break the rules (more than was paid, nothing paid, bad amount)."""
+
+
 SLOT_TAKEN_MESSAGE = "That time was just taken — please pick another."

@@ -8,6 +8,9 @@ exportable as CSV, for holders of ``booking.view_auditevent`` (the "Auditors" gr
 prescription rows as the "Prescription access log" (``booking.view_prescriptionaccesslog``, held
 by clinic staff). Looking at an appointment's details here, exporting, and opening or changing
 an account in Wagtail's Users area are themselves written to the trail.
+
+The Manage view also records payments taken at the desk and refunds, through
+``booking.payments.services``; payments, refunds and Stripe events are records, read-only here.
 """
 
 from django.urls import path, reverse
@@ -23,6 +26,7 @@ from .appointments.reports import csv_safe
 from .appointments.selectors import affected_by_closure
 from .audit.services import record_audit
 from .models import Appointment, AuditEvent, ClinicClosure, Notification, PrescriptionAccessLog, clinic_zone
+from .payments.models import Payment, Refund, StripeEvent
 from .staff.modeladmin import NotificationInspectView, SafeIndexView
 from .staff.views import AppointmentReportView, ClosureAppointmentsView, ManageAppointmentView
 
@@ -216,11 +220,141 @@ class ClinicClosureAdmin(ModelAdmin):
         return format_html('<a href="{}"><strong>{} to move or cancel</strong></a>', url, count)
 
 
+class PaymentAdmin(ModelAdmin):
+    """Every payment, online or at the desk; records of what happened, changed only by the services.
+
+    Desk payments and refunds are made from an appointment's Manage page, where the booking and
+    refund rules apply.
+    """
+
+    model = Payment
+    menu_label = "Payments"
+    menu_icon = "tick-inverse"
+    list_display = (
+        "created_at",
+        "appointment_link",
+        "patient_email",
+        "method",
+        "amount_display",
+        "status",
+        "refunded_display",
+        "intent_id",
+    )
+    list_filter = ("status", "method", "created_at", "paid_at")
+    search_fields = ("appointment__reference", "intent_id", "appointment__email", "appointment__full_name")
+    ordering = ("-created_at",)
+    list_per_page = 50
+    inspect_view_enabled = True
+    inspect_view_fields = (
+        "appointment",
+        "method",
+        "status",
+        "amount_display",
+        "refunded_display",
+        "currency",
+        "intent_id",
+        "stripe_status",
+        "last_error",
+        "recorded_by",
+        "note",
+        "created_at",
+        "paid_at",
+    )
+    permission_helper_class = ReadOnlyPermissionHelper
+    index_view_class = SafeIndexView
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("appointment")
+
+    @admin_column("Appointment", order_field="appointment__reference")
+    def appointment_link(self, obj):
+        return format_html('<a href="{}">{}</a>', manage_url(obj.appointment), obj.appointment.reference)
+
+    @admin_column("Email")
+    def patient_email(self, obj):
+        return obj.appointment.email
+
+    @admin_column("Amount", order_field="amount")
+    def amount_display(self, obj):
+        return obj.amount_display
+
+    @admin_column("Refunded")
+    def refunded_display(self, obj):
+        return obj.refunded_display if obj.amount_refunded else "—"
+
+
+class RefundAdmin(ModelAdmin):
+    """Every refund: by policy, for a late payment, by staff or made in Stripe; with its state at Stripe."""
+
+    model = Refund
+    menu_label = "Refunds"
+    menu_icon = "undo"
+    list_display = (
+        "created_at",
+        "appointment_link",
+        "amount_display",
+        "reason",
+        "status",
+        "requested_by",
+        "refund_id",
+        "last_error",
+    )
+    list_filter = ("status", "reason", "created_at")
+    search_fields = (
+        "payment__appointment__reference",
+        "payment__intent_id",
+        "refund_id",
+        "payment__appointment__email",
+    )
+    ordering = ("-created_at",)
+    inspect_view_enabled = True
+    permission_helper_class = ReadOnlyPermissionHelper
+    index_view_class = SafeIndexView
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("payment__appointment", "requested_by")
+
+    @admin_column("Appointment", order_field="payment__appointment__reference")
+    def appointment_link(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>', manage_url(obj.payment.appointment), obj.payment.appointment.reference
+        )
+
+    @admin_column("Amount", order_field="amount")
+    def amount_display(self, obj):
+        return obj.amount_display
+
+
+class StripeEventAdmin(ModelAdmin):
+    """The webhook events received and what each did (or why it was ignored or refused)."""
+
+    model = StripeEvent
+    menu_label = "Stripe events"
+    menu_icon = "code"
+    list_display = ("received_at", "type", "event_id", "payment", "outcome")
+    list_filter = ("type", "received_at")
+    search_fields = ("event_id", "type", "payment__intent_id", "payment__appointment__reference")
+    permission_helper_class = ReadOnlyPermissionHelper
+    index_view_class = SafeIndexView
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("payment__appointment")
+
+
 class BookingGroup(ModelAdminGroup):
     menu_label = "Bookings"
     menu_icon = "date"
     menu_order = 200
-    items = (AppointmentAdmin, ClinicClosureAdmin, NotificationAdmin, PrescriptionAccessLogAdmin, AuditEventAdmin)
+    items = (
+        AppointmentAdmin,
+        PaymentAdmin,
+        RefundAdmin,
+        ClinicClosureAdmin,
+        NotificationAdmin,
+        PrescriptionAccessLogAdmin,
+        StripeEventAdmin,
+        AuditEventAdmin,
+    )
 
     def get_submenu_items(self):
         items = super().get_submenu_items()

@@ -43,6 +43,12 @@ STAFF_PERMISSIONS = [
     ("booking", "add_clinicclosure"),
     ("booking", "change_clinicclosure"),
     ("booking", "delete_clinicclosure"),
+    # Payments: read every record, record desk payments, refund (fully or partly, with a reason).
+    ("payments", "view_payment"),
+    ("payments", "add_payment"),
+    ("payments", "view_refund"),
+    ("payments", "add_refund"),
+    ("payments", "view_stripeevent"),
 ]
 
 AUDITOR_PERMISSIONS = [

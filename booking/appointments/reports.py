@@ -8,9 +8,10 @@ export. The doctor's report is the staff report restricted to one doctor.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -161,22 +162,36 @@ class _Echo:
         return value
 
 
-def appointment_rows(queryset: QuerySet[Appointment], *, with_doctor: bool, with_contact: bool) -> Iterator[list]:
-    """Header then one row per appointment, local date and time, free text made formula-safe."""
+def appointment_rows(
+    queryset: QuerySet[Appointment],
+    *,
+    with_doctor: bool,
+    with_contact: bool,
+    extra_columns: Sequence[tuple[str, Callable[[Appointment], object]]] = (),
+) -> Iterator[list]:
+    """Header then one row per appointment, local date and time, free text made formula-safe.
+
+    ``extra_columns`` are (header, value for an appointment) pairs another feature adds to the
+    export (payments add paid, refunded and net, from an annotated queryset).
+    """
     tz = clinic_zone()
     header = ["reference", "date", "time"]
     header += ["doctor"] if with_doctor else []
     header += ["patient"] + (["email", "mobile"] if with_contact else []) + ["status", "mode"]
+    header += [name for name, _ in extra_columns]
     yield header
     for appointment in queryset.iterator(chunk_size=500):
         local = appointment.starts_at.astimezone(tz)
-        row = [appointment.reference, local.date().isoformat(), local.strftime("%H:%M")]
+        row: list[object] = [appointment.reference, local.date().isoformat(), local.strftime("%H:%M")]
         if with_doctor:
             row.append(csv_safe(appointment.doctor.title))
         row.append(csv_safe(appointment.full_name))
         if with_contact:
             row += [csv_safe(appointment.email), csv_safe(appointment.mobile)]
         row += [appointment.status, appointment.mode]
+        extras = (value(appointment) for _, value in extra_columns)
+        # Numbers stay numbers (a formula guard would turn "-5" into text); anything else is made safe.
+        row += [v if isinstance(v, int | Decimal) else csv_safe(v) for v in extras]
         yield row
 
 

@@ -30,6 +30,26 @@ def bookable_doctor(site: Site | None, page_path: str) -> DoctorPage | None:
     return DoctorPage.objects.live().filter(url_path=url_path).first()
 
 
+def own_booking_of_slot(
+    references: list[str], doctor: DoctorPage, starts_at: datetime, email: str
+) -> Appointment | None:
+    """The active booking of this slot that this browser session made for this email, if any.
+
+    A booking form sent twice (a double click on a slow connection) meets its own first booking
+    in the slot; the second request then continues where the first went instead of reporting
+    the time as taken. Someone else booking in the same browser still hears it is taken.
+    """
+    if not references:
+        return None
+    return (
+        Appointment.objects.filter(
+            reference__in=references, doctor=doctor, starts_at=starts_at, email__iexact=email.strip()
+        )
+        .filter(status__in=Appointment.ACTIVE_STATUSES)
+        .first()
+    )
+
+
 def has_signed_prescription(appointment: Appointment) -> bool:
     """True once the appointment's prescription has a signed version the patient may read.
 

@@ -131,7 +131,7 @@ def book_appointment(
         mode=details.mode,
         starts_at=starts_at,
         ends_at=starts_at + timedelta(minutes=doctor.slot_minutes),
-        fee=doctor.consultation_fee,
+        fee=doctor.fee(online=details.mode == Appointment.Mode.ONLINE),
         booked_from=booked_from,
     )
     appointment.set_status(status, hold_until=hold_until)
@@ -144,12 +144,19 @@ def book_appointment(
     actor = Actor(Actor.PATIENT if patient else Actor.GUEST, patient, origin=origin)
     record_event(appointment, actor, from_status="")
     _audit_change(appointment, actor, "booked", guest_email=appointment.email)
-    queue_notification(appointment, FIRST_EMAIL.get(Status(appointment.status), Notification.Kind.RECEIVED))
+    first_email = FIRST_EMAIL.get(Status(appointment.status), Notification.Kind.RECEIVED)
+    if first_email:
+        queue_notification(appointment, first_email)
     return appointment
 
 
-# The first email a new booking gets, by the status it starts in; "received" unless listed.
-FIRST_EMAIL = {Appointment.Status.UNCONFIRMED: Notification.Kind.CONFIRM_EMAIL}
+# The first email a new booking gets, by the status it starts in; "received" unless listed, none
+# for None. A booking being paid for gets nothing yet: the patient is on the pay page, and the
+# payment's receipt (booking.payments) is the first email once it is paid.
+FIRST_EMAIL: dict[str, str | None] = {
+    Appointment.Status.UNCONFIRMED: Notification.Kind.CONFIRM_EMAIL,
+    Appointment.Status.PENDING_PAYMENT: None,
+}
 
 
 def book_on_website(
@@ -161,6 +168,7 @@ def book_on_website(
     booked_from: str = "",
     now: datetime | None = None,
     origin: Origin | None = None,
+    payment_due: datetime | None = None,
 ) -> Appointment:
     """A booking made on the public site: where it starts depends on who made it.
 
@@ -170,8 +178,25 @@ def book_on_website(
     (:func:`confirm_guest_email`); unconfirmed, the hold lapses and the time is released by the
     usual expiry. That keeps one client from filling a diary with made-up addresses, and keeps
     the clinic from mailing strangers more than once.
+
+    A booking that must be paid first (``payment_due``, from the checkout) starts as awaiting
+    payment for anyone, holding its time until then: the card payment is its confirmation, no
+    email goes out before it, and a guest's payment holds count against the same caps as
+    unconfirmed bookings (``limits``).
     """
     now = now or timezone.now()
+    if payment_due is not None:
+        return book_appointment(
+            doctor_id=doctor_id,
+            starts_at=starts_at,
+            details=details,
+            patient=patient,
+            now=now,
+            origin=origin,
+            status=Appointment.Status.PENDING_PAYMENT,
+            hold_until=payment_due,
+            booked_from="" if patient is not None else booked_from,
+        )
     if patient is not None:
         return book_appointment(
             doctor_id=doctor_id, starts_at=starts_at, details=details, patient=patient, now=now, origin=origin
@@ -272,6 +297,9 @@ TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     (Status.UNCONFIRMED, Status.EXPIRED): frozenset({Actor.SYSTEM}),
     (Status.UNCONFIRMED, Status.CANCELLED): PATIENT_SIDE | {Actor.STAFF, Actor.SYSTEM},
     (Status.PENDING_PAYMENT, Status.PENDING): frozenset({Actor.SYSTEM}),
+    # A guest who chose to pay online and then pays at the clinic instead: like any guest
+    # booking, it now waits for the emailed confirmation.
+    (Status.PENDING_PAYMENT, Status.UNCONFIRMED): frozenset({Actor.SYSTEM}),
     (Status.PENDING_PAYMENT, Status.CONFIRMED): frozenset({Actor.SYSTEM}),
     (Status.PENDING_PAYMENT, Status.EXPIRED): frozenset({Actor.SYSTEM}),
     (Status.PENDING_PAYMENT, Status.CANCELLED): PATIENT_SIDE | {Actor.STAFF, Actor.SYSTEM},
@@ -327,9 +355,15 @@ def lock_appointment(appointment: Appointment) -> Appointment:
     """Lock the appointment's row and re-read it (with its doctor): the one lock every change takes.
 
     Re-reading under the lock is what makes two people acting at once safe: the second one sees
-    the first one's status, not the one their page was built from.
+    the first one's status, not the one their page was built from. Only the appointment's row is
+    locked: on MySQL/MariaDB a ``SELECT … FOR UPDATE`` with a join locks the joined doctor rows
+    too, and a change holding an appointment while waiting for its doctor deadlocks with a
+    booking holding the doctor while it releases that doctor's stale holds. The doctor is read
+    without a lock; whoever needs the doctor's lock takes it first (``lock_doctor``).
     """
-    return Appointment.objects.select_for_update().select_related("doctor").get(pk=appointment.pk)
+    locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    locked.doctor = DoctorPage.objects.get(pk=locked.doctor_id)
+    return locked
 
 
 def record_event(
@@ -406,6 +440,11 @@ NOTIFY_ON = {
 NOTIFY_ON_MOVE: dict[tuple[str, str], str | None] = {
     (Status.UNCONFIRMED, Status.PENDING): "received",
     (Status.UNCONFIRMED, Status.CANCELLED): None,
+    # Nothing was booked until it is paid: cancelling the unpaid hold sends nothing either.
+    (Status.PENDING_PAYMENT, Status.CANCELLED): None,
+    (Status.PENDING_PAYMENT, Status.UNCONFIRMED): Notification.Kind.CONFIRM_EMAIL,
+    # Paying at the clinic instead: the request now reaches the doctor, as on booking.
+    (Status.PENDING_PAYMENT, Status.PENDING): None,
 }
 
 
@@ -456,6 +495,49 @@ def expire_stale_holds(*, now: datetime | None = None) -> int:
         expire_hold(appointment, now=now)
         expired += 1
     return expired
+
+
+# The one way out of EXPIRED: a payment that arrived after its hold ran out takes the slot again
+# through :func:`reinstate_expired_hold` (doctor lock and slot check, as for a new booking).
+REINSTATE_TARGETS = frozenset({Status.PENDING, Status.CONFIRMED})
+
+
+@transaction.atomic
+def reinstate_expired_hold(
+    appointment: Appointment, target: str, *, remark: str = "", now: datetime | None = None
+) -> Appointment:
+    """Give an expired hold its slot back, if the slot is still free; otherwise change nothing.
+
+    For the system only (a payment that succeeded after the hold lapsed). It takes the same
+    doctor lock, releases the same stale holds and runs the same slot check as
+    :func:`book_appointment`, so it can never take a time someone else holds: a time that was
+    taken, or is now too soon, raises :class:`SlotUnavailable` and nothing is saved.
+    """
+    if target not in REINSTATE_TARGETS:
+        raise ValueError(f"An expired hold cannot be reinstated as {target}.")
+    now = now or timezone.now()
+    doctor = lock_doctor(appointment.doctor_id)
+    release_stale_holds(doctor.pk, now=now)
+    locked = lock_appointment(appointment)
+    if locked.status != Status.EXPIRED:
+        raise TransitionRefused(f"A {locked.get_status_display().lower()} appointment cannot be reinstated.")
+    _check_slot(doctor, locked.starts_at, now=now, ignore=locked)
+    locked.set_status(target)
+    if target == Status.CONFIRMED and locked.mode == Appointment.Mode.ONLINE and not locked.meeting_url:
+        locked.meeting_url = generate_meeting_url(locked)
+    locked.ics_sequence += 1
+    try:
+        with transaction.atomic():
+            locked.save()
+    except IntegrityError:
+        raise SlotTaken(SLOT_TAKEN_MESSAGE) from None
+    actor = Actor(Actor.SYSTEM)
+    record_event(locked, actor, from_status=Status.EXPIRED, to_status=target, remark=remark, now=now)
+    _audit_change(locked, actor, f"status {Status.EXPIRED} to {target} (reinstated: paid after the hold)")
+    if target in NOTIFY_ON:
+        queue_notification(locked, NOTIFY_ON[Status(target)], remark=remark)
+    appointment.refresh_from_db()
+    return appointment
 
 
 def transition(

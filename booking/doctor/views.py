@@ -47,6 +47,7 @@ from ..availability.services import ScheduleLocked, publish_profile_and_schedule
 from ..errors import BookingError
 from ..models import Appointment, AuditEvent, clinic_zone
 from ..models.schedules import EARLIEST_SCHEDULE_DATE, LATEST_SCHEDULE_DATE
+from ..payments.selectors import money_summaries
 from .forms import (
     STALE_ROWS_MESSAGE,
     DoctorProfileForm,
@@ -201,6 +202,8 @@ def dashboard(request: HttpRequest, doctor: DoctorPage) -> HttpResponse:
     ]
     pending = pending_requests(doctor, now, limit=PENDING_LIMIT)
     counts = doctor_counts(doctor, now)
+    # "Paid £60.00" on a request tells the doctor the patient has paid (and is refunded if declined).
+    money = money_summaries(pending, now=now)
     context = {
         "doctor": doctor,
         "today": today,
@@ -212,6 +215,7 @@ def dashboard(request: HttpRequest, doctor: DoctorPage) -> HttpResponse:
         "previous_week": monday - timedelta(days=7),
         "next_week": monday + timedelta(days=7),
         "pending": pending,
+        "money": money,
         # Every upcoming pending request can be confirmed or declined by its doctor.
         "confirm_action": make_action(Status.PENDING, Status.CONFIRMED, actor),
         "decline_action": make_action(Status.PENDING, Status.DECLINED, actor),
@@ -268,6 +272,7 @@ def _appointment_context(
         "is_online": is_online,
         "meeting_form": meeting_form if can_set_link else None,
         "prescription": getattr(appointment, "prescription", None),
+        "money": money_summaries([appointment], now=now).get(appointment.pk),
         "prescription_edit_url": reverse("prescriptions:edit", args=[appointment.reference]),
         "prescription_url": reverse("prescriptions:detail", args=[appointment.reference]),
         "clinic_tz": clinic_zone(),

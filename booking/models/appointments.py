@@ -117,10 +117,10 @@ class Appointment(models.Model):
     # Set while the status is one of HOLD_STATUSES: the moment the hold lapses and the slot is
     # free again (see ``booking.appointments.services.release_stale_holds``).
     hold_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
-    # Which network a guest booking awaiting email confirmation came from, so the number of such
-    # bookings per address can be capped (booking/appointments/limits.py). Privacy: never the
-    # address itself, only a keyed hash of it (IPv6: of its /64), and only while the booking is
-    # unconfirmed; set_status() clears it the moment the booking leaves that status.
+    # Which network a guest booking awaiting email confirmation (or its payment) came from, so the
+    # number of such bookings per address can be capped (booking/appointments/limits.py). Privacy:
+    # never the address itself, only a keyed hash of it (IPv6: of its /64), and only while the
+    # booking is held; set_status() clears it the moment the booking leaves its hold.
     booked_from = models.CharField(max_length=64, blank=True, editable=False)
     fee = models.DecimalField(max_digits=8, decimal_places=2, default=0)
     meeting_url = models.URLField(blank=True)
@@ -227,8 +227,8 @@ class Appointment(models.Model):
 
         A hold status needs ``hold_until`` (when the slot is released again); moving on to
         another active status clears it, so a confirmed appointment can never lapse. A finished
-        appointment keeps it as a record of when its hold ran out. Leaving "unconfirmed" also
-        forgets ``booked_from``. Callers saving with ``update_fields`` list all four fields.
+        appointment keeps it as a record of when its hold ran out. Leaving a hold also forgets
+        ``booked_from``. Callers saving with ``update_fields`` list all four fields.
         """
         if status in self.HOLD_STATUSES:
             if hold_until is None:
@@ -236,8 +236,8 @@ class Appointment(models.Model):
             self.hold_expires_at = hold_until
         elif status in self.ACTIVE_STATUSES:
             self.hold_expires_at = None
-        if status != self.Status.UNCONFIRMED:
-            # Needed only to cap unconfirmed bookings per network; not kept a moment longer.
+        if status not in self.HOLD_STATUSES:
+            # Needed only to cap unproven holds per network; not kept a moment longer.
             self.booked_from = ""
         self.status = status
         self.holds_slot = True if status in self.ACTIVE_STATUSES else None

@@ -32,6 +32,8 @@ class Notification(models.Model):
         PRESCRIPTION = "prescription", _("Prescription ready")
         REMINDER = "reminder", _("Reminder")
         ACCOUNT = "account", _("Account email")
+        RECEIPT = "receipt", _("Payment receipt")
+        REFUND = "refund", _("Refund")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")

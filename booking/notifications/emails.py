@@ -46,6 +46,8 @@ SUBJECTS: dict[str, str] = {
     Kind.RESCHEDULED: "Moved: your appointment is now on {short_when} ({reference})",
     Kind.PRESCRIPTION: "Your prescription is ready to view ({reference})",
     Kind.REMINDER: "Reminder: your appointment on {short_when} ({reference})",
+    Kind.RECEIPT: "Payment received for your appointment on {short_when} ({reference})",
+    Kind.REFUND: "Refund for your appointment on {short_when} ({reference})",
 }
 
 # Which kinds carry a calendar file, and with which iTIP method. A confirmation adds the event,
@@ -87,12 +89,19 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def email_context(appointment: Appointment, kind: str, *, remark: str = "", clinic: ClinicSettings) -> dict:
-    """The template context shared by every kind: the facts a patient needs to act on the email."""
+def email_context(
+    appointment: Appointment, kind: str, *, remark: str = "", clinic: ClinicSettings, facts: dict | None = None
+) -> dict:
+    """The template context shared by every kind: the facts a patient needs to act on the email.
+
+    ``facts`` are extra values the sending feature knows and this module does not (the amounts
+    in a receipt or a refund); they are added as they are, never overriding the common ones.
+    """
     local_start = appointment.local_starts_at
     local_end = appointment.local_ends_at
     is_online = appointment.is_online
     return {
+        **(facts or {}),
         "kind": kind,
         "appointment": appointment,
         "clinic": clinic,
@@ -139,7 +148,12 @@ def _confirmation_context(appointment: Appointment, kind: str) -> dict:
 
 
 def render_notification(
-    appointment: Appointment, kind: str, *, remark: str = "", clinic: ClinicSettings | None = None
+    appointment: Appointment,
+    kind: str,
+    *,
+    remark: str = "",
+    clinic: ClinicSettings | None = None,
+    facts: dict | None = None,
 ) -> RenderedEmail:
     """Render subject, text, HTML and calendar file for ``kind`` without saving anything.
 
@@ -149,7 +163,7 @@ def render_notification(
     if kind not in SUBJECTS:
         raise ValueError(f"Unknown notification kind: {kind!r}")
     clinic = clinic if clinic is not None else ClinicSettings.current()
-    context = email_context(appointment, kind, remark=remark, clinic=clinic)
+    context = email_context(appointment, kind, remark=remark, clinic=clinic, facts=facts)
     short_when = f"{dateformat.format(appointment.local_starts_at, 'D j M, H:i')}"
     subject = _one_line(SUBJECTS[kind].format(short_when=short_when, reference=appointment.reference))
     context["subject"] = subject
@@ -162,7 +176,9 @@ def render_notification(
     )
 
 
-def queue_notification(appointment: Appointment, kind: str, *, remark: str = "") -> Notification | None:
+def queue_notification(
+    appointment: Appointment, kind: str, *, remark: str = "", facts: dict | None = None
+) -> Notification | None:
     """Record the email for ``kind`` in the current transaction; send it once that commits.
 
     Returns the saved row, or ``None`` when the appointment has no address to write to. The send
@@ -173,7 +189,7 @@ def queue_notification(appointment: Appointment, kind: str, *, remark: str = "")
     if not appointment.email:
         logger.warning("Appointment %s has no email address; %s email not queued.", appointment.reference, kind)
         return None
-    rendered = render_notification(appointment, kind, remark=remark)
+    rendered = render_notification(appointment, kind, remark=remark, facts=facts)
     return queue_email(kind, appointment.email, rendered, appointment=appointment)
 
 

@@ -1,7 +1,8 @@
 """Staff views inside the Wagtail admin: the appointments report and managing one appointment.
 
-Both only call the booking services and the shared report; nothing here changes an appointment
-by itself.
+Both only call the booking and payment services and the shared report; nothing here changes an
+appointment or a payment by itself. Managing an appointment includes its payments: recording
+money taken at the desk and refunding (fully or partly, with a reason the patient reads).
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from ..appointments.services import Actor, allowed_targets, move_appointment, tr
 from ..audit.services import Origin, record_audit
 from ..errors import BookingError
 from ..models import Appointment, AuditEvent, ClinicClosure, normalize_reference
-from .forms import MoveForm, StatusForm
+from ..payments.selectors import csv_money_columns, money_by_doctor, payments_by_appointment, total_of, with_money
+from ..payments.services import record_desk_payment, staff_refund
+from .forms import DeskPaymentForm, MoveForm, RefundForm, StatusForm
 
 
 class AppointmentReportView(WagtailAdminTemplateMixin, TemplateView):
@@ -50,19 +53,22 @@ class AppointmentReportView(WagtailAdminTemplateMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         form = kwargs["form"]
         if form.is_valid():
+            money = money_by_doctor(form.start, form.end)
             context.update(
                 report=appointment_report(form.start, form.end),
+                money=money,
+                money_total=total_of(money.values()),
                 csv_url=f"{self.request.path}?{form.query}&format=csv",
             )
         return context
 
     def csv_response(self, form: ReportForm) -> StreamingHttpResponse:
-        queryset = (
+        queryset = with_money(
             Appointment.objects.starting_between(form.start, form.end)
             .select_related("doctor")
             .order_by("starts_at", "pk")
         )
-        rows = appointment_rows(queryset, with_doctor=True, with_contact=True)
+        rows = appointment_rows(queryset, with_doctor=True, with_contact=True, extra_columns=csv_money_columns())
         record_audit(
             AuditEvent.Action.EXPORT,
             AuditEvent.ObjectType.REPORT,
@@ -125,6 +131,15 @@ class ManageAppointmentView(WagtailAdminTemplateMixin, TemplateView):
         )
         context.setdefault("status_form", StatusForm(targets=allowed_targets(self.appointment, self.actor)))
         context.update(appointment=self.appointment, events=self.appointment.events.select_related("actor"))
+        user = self.request.user
+        if user.has_perm("payments.view_payment"):
+            payments = payments_by_appointment([self.appointment.pk]).get(self.appointment.pk, [])
+            refundable = [p for p in payments if p.refundable > 0]
+            context.update(payments=payments, show_payments=True)
+            if user.has_perm("payments.add_payment"):
+                context.setdefault("desk_form", DeskPaymentForm(initial={"amount": self.appointment.fee or None}))
+            if user.has_perm("payments.add_refund") and refundable:
+                context.setdefault("refund_form", RefundForm(payments=refundable))
         return context
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -158,8 +173,53 @@ class ManageAppointmentView(WagtailAdminTemplateMixin, TemplateView):
                     messages.success(request, f"Appointment {self.appointment.reference} updated.")
                     return redirect(request.path)
             return self.render_to_response(self.get_context_data(status_form=status_form), status=400)
+        if action == "desk_payment" and request.user.has_perm("payments.add_payment"):
+            return self.record_desk_payment(request)
+        if action == "refund" and request.user.has_perm("payments.add_refund"):
+            return self.refund(request)
         messages.error(request, "Unknown action.")
         return redirect(request.path)
+
+    def record_desk_payment(self, request: HttpRequest) -> HttpResponse:
+        form = DeskPaymentForm(request.POST)
+        if form.is_valid():
+            try:
+                payment = record_desk_payment(
+                    self.appointment,
+                    form.amount_minor(),
+                    user=request.user,
+                    note=form.cleaned_data["note"],
+                    key=str(form.cleaned_data["token"]),
+                )
+            except BookingError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(
+                    request, f"Payment of {payment.amount_display} recorded; the patient is emailed a receipt."
+                )
+                return redirect(request.path)
+        return self.render_to_response(self.get_context_data(desk_form=form), status=400)
+
+    def refund(self, request: HttpRequest) -> HttpResponse:
+        payments = payments_by_appointment([self.appointment.pk]).get(self.appointment.pk, [])
+        form = RefundForm(request.POST, payments=[p for p in payments if p.refundable > 0])
+        if form.is_valid():
+            try:
+                refund = staff_refund(
+                    form.cleaned_data["payment"],
+                    form.amount_minor(),
+                    user=request.user,
+                    reason=form.cleaned_data["reason"],
+                    key=str(form.cleaned_data["token"]),
+                )
+            except BookingError as exc:
+                form.add_error("amount", exc.message)
+            else:
+                messages.success(
+                    request, f"Refund of {refund.amount_display} recorded ({refund.get_status_display().lower()})."
+                )
+                return redirect(request.path)
+        return self.render_to_response(self.get_context_data(refund_form=form), status=400)
 
 
 class ClosureAppointmentsView(WagtailAdminTemplateMixin, TemplateView):

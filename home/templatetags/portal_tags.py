@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from django import template
-from django.conf import settings
+
+from portal.money import format_amount, format_minor
 
 register = template.Library()
 
@@ -31,14 +30,17 @@ def startswith(value, prefix) -> bool:
 
 @register.filter
 def money(value) -> str:
-    """Format a fee with the clinic's currency symbol (setting CLINIC_CURRENCY_SYMBOL, default '£')."""
+    """A fee in the clinic's currency (``CLINIC_CURRENCY``; the symbol is derived): ``£60``, ``£45.50``."""
+    return format_amount(value)
+
+
+@register.filter
+def minor_money(value) -> str:
+    """An amount in minor units (pence), as payment records keep it: ``4550`` → ``£45.50``."""
     try:
-        amount = Decimal(value)
-    except (InvalidOperation, TypeError, ValueError):
+        return format_minor(int(value))
+    except (TypeError, ValueError):
         return ""
-    symbol = getattr(settings, "CLINIC_CURRENCY_SYMBOL", "£")
-    text = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
-    return f"{symbol}{text}"
 
 
 @register.filter

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "portal",
     "home",
     "booking",
+    "booking.payments",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.routable_page",
@@ -272,6 +273,8 @@ LOGGING = {
         # server's own output; failures are still logged as warnings and errors.
         "django_tasks": {"level": env("TASKS_LOG_LEVEL", "WARNING")},
         "django_tasks_db": {"level": env("TASKS_LOG_LEVEL", "WARNING")},
+        # stripe-python logs every request at INFO; the portal logs what matters itself.
+        "stripe": {"level": env("STRIPE_LOG_LEVEL", "WARNING")},
     },
 }
 # Phone numbers (see portal/phones.py): typed without a country code they are read in this
@@ -294,16 +297,47 @@ PRESCRIPTION_ATTACHMENT_MAX_BYTES = env_int("PRESCRIPTION_ATTACHMENT_MAX_BYTES",
 PRESCRIPTION_ATTACHMENT_MAX_PIXELS = env_int("PRESCRIPTION_ATTACHMENT_MAX_PIXELS", 50_000_000)
 # Guests' signed links in emails stay valid this long.
 GUEST_LINK_MAX_AGE_DAYS = env_int("GUEST_LINK_MAX_AGE_DAYS", 60)
-# Shown before fees on pages and in emails.
-CLINIC_CURRENCY_SYMBOL = env("CLINIC_CURRENCY_SYMBOL", "£")
+
+# --- Fees and payments ----------------------------------------------------------------------
+# The clinic's ISO 4217 currency; the symbol shown before fees is derived from it (portal/money.py).
+CLINIC_CURRENCY = env("CLINIC_CURRENCY", "GBP").strip().upper()
+# Stripe. Without a secret key (the default) nobody pays online: every booking is "pay at the
+# clinic", and staff record desk payments in the admin. See README.md, "Payments".
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", "")
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", "")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "")
+# Where the server talks to Stripe and where browsers load Stripe.js from; changed only to try
+# the portal against a local Stripe-compatible server (localstripe).
+STRIPE_API_BASE = env("STRIPE_API_BASE", "https://api.stripe.com")
+STRIPE_JS_URL = env("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+# A patient waits at most this long for Stripe; retries are safe (every call has an idempotency key).
+STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 10)
+STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 1)
+# Webhook deliveries signed longer ago than this are refused as replays.
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = env_int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", 300)
+# Whether patients pay online when they book ("required", "optional" or "off"), for doctors
+# whose page says "as the clinic's default"; a doctor's page can choose otherwise.
+PAYMENT_ONLINE_DEFAULT = env("PAYMENT_ONLINE_DEFAULT", "required")
+# A booking that must be paid online holds its slot this long (its payment_due_at).
+PAYMENT_DUE_MINUTES = env_int("PAYMENT_DUE_MINUTES", 15)
+# A paid booking goes to the doctor as a request (off) or is confirmed straight away (on).
+PAYMENT_AUTO_CONFIRM = env_bool("PAYMENT_AUTO_CONFIRM", False)
+# Refund policy for cancellations by the patient: this share of what was paid comes back when
+# they cancel at least PAYMENT_REFUND_CUTOFF_HOURS before the start, the other share after that.
+# Declined or cancelled by the doctor or the clinic: always everything.
+PAYMENT_REFUND_CUTOFF_HOURS = env_int("PAYMENT_REFUND_CUTOFF_HOURS", 48)
+PAYMENT_REFUND_BEFORE_CUTOFF_PERCENT = env_int("PAYMENT_REFUND_BEFORE_CUTOFF_PERCENT", 100)
+PAYMENT_REFUND_AFTER_CUTOFF_PERCENT = env_int("PAYMENT_REFUND_AFTER_CUTOFF_PERCENT", 0)
+# reconcile_payments re-reads payments this many days back.
+PAYMENT_RECONCILE_DAYS = env_int("PAYMENT_RECONCILE_DAYS", 7)
 
 # --- Browser security headers ---------------------------------------------------------------
 # Content-Security-Policy (django-csp 4, see portal/headers.py). Public pages run only the
 # portal's own files and inline code carrying this response's nonce (``request.csp_nonce``).
-# Stripe's Payment Element (payments, later) needs js.stripe.com (and its *.js.stripe.com hosts)
+# Stripe's Payment Element (booking.payments) needs js.stripe.com (and its *.js.stripe.com hosts)
 # for its script and frames, hooks.stripe.com for 3-D Secure frames and api.stripe.com for its
-# requests, as Stripe's security guide lists them; they are allowed now so that adding the payment
-# step changes no policy.
+# requests, as Stripe's security guide lists them. (Pointed at a local Stripe-compatible server,
+# STRIPE_JS_URL/STRIPE_API_BASE below, the pay page adds those origins to its own response.)
 # Online consultations open the meeting link in a new tab, never in a frame, so no meeting host
 # appears here.
 STRIPE_JS = "https://js.stripe.com"

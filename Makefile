@@ -33,8 +33,11 @@ var:
 # Serves the site, and next to it the email worker (django-tasks' db_worker) and a loop that
 # every minute releases lapsed holds, reconciles payments with Stripe (a no-op without keys),
 # sends due reminders and retries failed emails. Ctrl-C stops all three.
+# Without REDIS_URL the cache (rate-limit counters, one-time codes) is a database table that the
+# server, the worker and the reminder loop share; createcachetable makes it (idempotent).
 run: $(VENV)/.installed var mysql-driver
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
 	$(PY) manage.py seed_demo
 	@trap 'kill 0' EXIT INT TERM; \
 	$(PY) manage.py db_worker --no-reload --interval 2 & \
@@ -42,9 +45,11 @@ run: $(VENV)/.installed var mysql-driver
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 serve: $(VENV)/.installed var mysql-driver
+	$(PY) manage.py createcachetable
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 worker: $(VENV)/.installed var mysql-driver
+	$(PY) manage.py createcachetable
 	$(PY) manage.py db_worker
 
 # The browser journeys run in a process of their own: Playwright keeps an event loop running in

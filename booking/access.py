@@ -24,6 +24,8 @@ is not recorded: there is nothing to protect, and guesses are the rate limits' b
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any
 
@@ -51,14 +53,18 @@ PRESCRIBABLE_STATUSES = (Appointment.Status.CONFIRMED, Appointment.Status.COMPLE
 def grant_session_access(request: HttpRequest, appointment: Appointment) -> None:
     """Let this browser session see ``appointment`` (after booking it, or proving reference + email).
 
-    Only guest bookings take grants: an account holder's appointment opens by signing in.
+    Only guest bookings take grants: an account holder's appointment opens by signing in. Each
+    grant carries the time it was given and lapses after ``GUEST_SESSION_ACCESS_MINUTES`` (a
+    shared or lost computer must not keep a health record open for the session's two weeks);
+    proving the booking again renews it.
     """
     if appointment.patient_id is not None:
         return
-    granted = list(request.session.get(SESSION_KEY, []))
-    if appointment.reference not in granted:
-        granted = (granted + [appointment.reference])[-50:]
-        request.session[SESSION_KEY] = granted
+    granted = _live_grants(request)
+    granted.pop(appointment.reference, None)
+    granted[appointment.reference] = int(time.time())
+    # Newest last; a session never holds more than 50 (one browser books a handful at most).
+    request.session[SESSION_KEY] = dict(list(granted.items())[-50:])
 
 
 def appointment_for_guest_proof(reference: str, email: str) -> Appointment | None:
@@ -74,8 +80,31 @@ def appointment_for_guest_proof(reference: str, email: str) -> Appointment | Non
 
 
 def session_references(request: HttpRequest) -> list[str]:
-    """The references this browser session proved (empty for a session that proved none)."""
-    return list(request.session.get(SESSION_KEY, []))
+    """The references this browser session proved and that have not lapsed (empty for none)."""
+    return list(_live_grants(request))
+
+
+def end_session_access(request: HttpRequest) -> int:
+    """Remove every guest grant from this browser session ("End access on this browser"); return how many."""
+    ended = len(_live_grants(request))
+    request.session.pop(SESSION_KEY, None)
+    return ended
+
+
+def session_access_ends(request: HttpRequest, reference: str) -> datetime | None:
+    """When this browser's grant for ``reference`` lapses, or None if it holds none."""
+    granted_at = _live_grants(request).get(reference)
+    if granted_at is None:
+        return None
+    return datetime.fromtimestamp(granted_at, tz=UTC) + timedelta(minutes=settings.GUEST_SESSION_ACCESS_MINUTES)
+
+
+def _live_grants(request: HttpRequest) -> dict[str, float]:
+    stored = request.session.get(SESSION_KEY)
+    if not isinstance(stored, dict):  # none yet, or a list from before grants had a time: lapsed
+        return {}
+    oldest = time.time() - settings.GUEST_SESSION_ACCESS_MINUTES * 60
+    return {ref: at for ref, at in stored.items() if isinstance(at, int | float) and at > oldest}
 
 
 def session_grants_apply(user: Any) -> bool:

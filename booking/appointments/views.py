@@ -27,10 +27,12 @@ from ..access import (
     appointment_from_confirm_token,
     appointment_from_token,
     can_view,
+    end_session_access,
     get_appointment_for_request,
     grant_session_access,
     guest_grant_applies,
     record_appointment_audit,
+    session_access_ends,
     session_references,
 )
 from ..audit.services import Origin
@@ -354,8 +356,25 @@ def appointment_detail(request: HttpRequest, reference: str) -> HttpResponse:
         "link_opens_minutes": settings.ONLINE_LINK_VISIBLE_MINUTES,
         # Patients see the newest signed version, even while the doctor drafts the next one.
         "has_prescription": has_signed_prescription(appointment),
+        # Set when this browser sees the appointment through a guest grant: the page offers to end it.
+        "browser_access_ends": session_access_ends(request, appointment.reference),
     }
     return TemplateResponse(request, "booking/appointments/detail.html", context)
+
+
+@require_POST
+def end_browser_access(request: HttpRequest) -> HttpResponse:
+    """ "End access on this browser": forget every appointment this browser proved as a guest."""
+    end_session_access(request)
+    if not request.user.is_authenticated:
+        # A fresh session id too, so a copy of the old cookie opens nothing either.
+        request.session.cycle_key()
+    messages.success(
+        request,
+        "This browser no longer shows your appointment. To see it again, enter its reference and your "
+        "email, or open the link in your emails.",
+    )
+    return redirect("appointments:find")
 
 
 @never_cache

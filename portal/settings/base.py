@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "django.contrib.admin",  # wagtail-modeladmin list filters use its machinery; no URLs are mounted
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -63,7 +64,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "portal.middleware.RequestBodyLimitMiddleware",
+    "portal.body_limit.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "portal.headers.ContentSecurityPolicyMiddleware",
     "portal.headers.PermissionsPolicyMiddleware",
@@ -75,6 +76,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "portal.middleware.StrongAuthMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
@@ -130,24 +132,39 @@ DATABASES = {"default": database_from_url(env("DATABASE_URL") or DEFAULT_SQLITE_
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------
-# Redis when REDIS_URL is set. IGNORE_EXCEPTIONS makes a Redis outage a cache miss instead of
-# a 500: the cache only ever speeds things up, it never holds a booking.
+# The cache holds rate-limit counters and one-time markers (a TOTP code used once), so every
+# process must share it: the web server, the email worker and the reminder loop of `make run`,
+# and every node in production.
+# * REDIS_URL set: Redis. IGNORE_EXCEPTIONS makes an outage a cache miss instead of a 500, and
+#   portal.cache.FailOpenRedisCache makes it skip limits (with a logged warning) instead of
+#   refusing every sign-in; the cache never holds a booking.
+# * Otherwise a table in the database (`manage.py createcachetable`, which `make run` runs):
+#   shared by all processes and nodes on that database, atomic add() through its primary key, and
+#   no extra service. A file cache under var/ would be shared only by one machine's processes and
+#   its add() is check-then-write, so two processes could both take allauth's rate-limit lock.
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            "BACKEND": "portal.cache.FailOpenRedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {
                 "IGNORE_EXCEPTIONS": True,
                 "SOCKET_CONNECT_TIMEOUT": 1,
                 "SOCKET_TIMEOUT": 1,
+                # After a connection error, skip Redis for this many seconds (one warning each time).
+                "RETRY_AFTER": env_int("REDIS_RETRY_AFTER_SECONDS", 30),
             },
         }
     }
-    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "portal_cache",
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
+        }
+    }
 
 # --- Users and accounts ---------------------------------------------------------------------
 AUTH_USER_MODEL = "portal.User"
@@ -155,9 +172,11 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
+# Length is what makes a password strong; the other three refuse the guessable ones (20,000
+# common passwords, the account's own name or email, digits only). All work offline.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -173,14 +192,34 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_ADAPTER = "booking.notifications.accounts.OutboxAccountAdapter"
 # The login form normalises the typed address like every stored one (see portal/emails.py).
 ACCOUNT_FORMS = {"login": "portal.forms.LoginForm"}
+# Wrong passwords are limited by portal.ratelimit (per account and address, never a lock for
+# everyone); allauth applies "login_failed" to second-factor codes: per address, and per account.
 # False switches allauth's rate limits off (the test settings do).
 ACCOUNT_RATE_LIMITS: dict[str, str] | Literal[False] = {"login_failed": "10/m/ip,5/5m/key"}
+# Changing email addresses asks for the password (or a second-factor code) again unless the
+# person signed in or re-authenticated in the last ACCOUNT_REAUTHENTICATION_TIMEOUT seconds;
+# changing the password asks for the current one; MFA changes always re-authenticate.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env_int("ACCOUNT_REAUTHENTICATION_TIMEOUT", 300)
 # Behind a reverse proxy, how many proxies append to X-Forwarded-For: rate limits (allauth's and
 # the appointment lookup's) then count real clients instead of the proxy.
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/me/"
-WAGTAILADMIN_LOGIN_URL = "/accounts/login/"
+
+# Second factor (allauth.mfa): an authenticator app (TOTP) with recovery codes. Required for
+# staff and doctors (portal.middleware), optional for patients.
+MFA_ADAPTER = "portal.adapters.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = env("MFA_TOTP_ISSUER", "Riverside Clinic")
+# Accept the code of the previous and next 30-second step too (RFC 6238's advice): a code read as
+# it rolls over, or a phone clock a few seconds off, still works. Each code works only once.
+MFA_TOTP_TOLERANCE = 1
+
+# Sessions of staff and doctors (portal.middleware): signed out after this long without a
+# request, and this long after signing in whatever they do.
+STAFF_SESSION_IDLE_MINUTES = env_int("STAFF_SESSION_IDLE_MINUTES", 30)
+STAFF_SESSION_MAX_HOURS = env_int("STAFF_SESSION_MAX_HOURS", 10)
 
 # --- Internationalisation and time ----------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
@@ -219,6 +258,13 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 
 # --- Wagtail --------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Riverside Clinic"
+# Signing in, passwords and email addresses go through allauth (rate limits, second factor,
+# re-authentication); Wagtail's own login form is redirected there (portal/urls.py) and its
+# password and email pages are switched off.
+WAGTAILADMIN_LOGIN_URL = "/accounts/login/"
+WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False
+WAGTAIL_PASSWORD_RESET_ENABLED = False
+WAGTAIL_EMAIL_MANAGEMENT_ENABLED = False
 WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["pdf", "txt"]
@@ -228,7 +274,7 @@ WAGTAIL_ENABLE_UPDATE_CHECK = False
 # and the admin's Content-Security-Policy loads images from the portal only.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
-# Request bodies above this are refused with 413 before they are read (portal.middleware): more
+# Request bodies above this are refused with 413 before they are read (portal.body_limit): more
 # than the largest upload (an image for the CMS, a prescription attachment) plus its form.
 MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 12 * 1024 * 1024)
 
@@ -297,6 +343,9 @@ PRESCRIPTION_ATTACHMENT_MAX_BYTES = env_int("PRESCRIPTION_ATTACHMENT_MAX_BYTES",
 PRESCRIPTION_ATTACHMENT_MAX_PIXELS = env_int("PRESCRIPTION_ATTACHMENT_MAX_PIXELS", 50_000_000)
 # Guests' signed links in emails stay valid this long.
 GUEST_LINK_MAX_AGE_DAYS = env_int("GUEST_LINK_MAX_AGE_DAYS", 60)
+# A guest's appointment stays open in the browser that proved it (reference and email, or the
+# signed link) this long; then they prove it again. They can also end it from the page.
+GUEST_SESSION_ACCESS_MINUTES = env_int("GUEST_SESSION_ACCESS_MINUTES", 120)
 
 # --- Fees and payments ----------------------------------------------------------------------
 # The clinic's ISO 4217 currency; the symbol shown before fees is derived from it (portal/money.py).

@@ -274,7 +274,7 @@ def test_doctor_csv_export_is_recorded(client, appointment, doctor_user):
 
 
 def test_opening_and_changing_a_patients_account_in_the_admin(client, patient):
-    admin = User.objects.create_superuser("boss@example.com", PASSWORD)
+    admin = make_user("boss@example.com", User.Role.STAFF, is_superuser=True)
     login(client, admin)
     url = reverse("wagtailusers_users:edit", args=[patient.pk])
     assert client.get(url).status_code == 200
@@ -315,7 +315,7 @@ def test_rows_cannot_be_changed_or_deleted(client, appointment, patient):
 
 
 def test_admin_is_read_only_even_for_superusers(client, appointment):
-    login(client, User.objects.create_superuser("boss@example.com", PASSWORD))
+    login(client, make_user("boss@example.com", User.Role.STAFF, is_superuser=True))
     row = AuditEvent.objects.first()
     assert client.get("/admin/booking/auditevent/").status_code == 200
     for url in (

@@ -7,6 +7,9 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Exported so that every command below sees them: the development settings build the links in
+# emails and calendar files (WAGTAILADMIN_BASE_URL) from the address runserver serves.
+export HOST PORT
 
 .PHONY: run serve worker test test-mariadb lint format check clean mysql-driver
 

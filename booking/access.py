@@ -3,8 +3,9 @@
 * Who may **see** an appointment (:func:`can_view`, :func:`get_appointment_for_request`): its
   patient's account, the doctor it is with, clinic staff with the permission, and — for a
   *guest* booking only — a guest whose session proved the reference *and* the email it was
-  booked with (or opened a signed link). Everyone else gets a 404, so a reference's existence is
-  never confirmed.
+  booked with (or opened a signed link). A signed-in reader without rights gets a 404; a
+  signed-out one is sent to sign in (:func:`sign_in_if_anonymous`), for any reference, existing
+  or not. Either way a reference's existence is never confirmed.
 * **Guest grants end when a booking joins an account** (:func:`guest_grant_applies`): once the
   account holder confirms a booking as theirs, the session that booked it, any session that
   proved reference and email, and the signed link in earlier emails stop opening it; the link
@@ -25,14 +26,18 @@ is not recorded: there is nothing to protect, and guesses are the rate limits' b
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from enum import Enum
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.views import redirect_to_login
 from django.core import signing
 from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 
 from home.models import DoctorPage
 from portal.emails import comparable_email
@@ -195,6 +200,14 @@ def record_appointment_audit(
     )
 
 
+class SignInRequired(Http404):
+    """An anonymous request may not see this appointment: it should sign in and come back.
+
+    A subclass of :class:`Http404` so that a view not wrapped in :func:`sign_in_if_anonymous`
+    still answers a plain 404, never a 500.
+    """
+
+
 def get_appointment_for_request(
     request: HttpRequest,
     reference: str,
@@ -205,21 +218,26 @@ def get_appointment_for_request(
     record_allowed: bool = True,
     detail: str = "",
 ) -> Appointment:
-    """Return the appointment if this request may see it, else raise Http404.
+    """Return the appointment if this request may see it; otherwise refuse without saying whether it exists.
+
+    A signed-in reader without rights gets :class:`Http404`. An anonymous one (who has no guest
+    grant that opens it) gets :class:`SignInRequired`, *whatever the reference*, existing or
+    not: the links in account holders' emails and calendars lead to sign-in and then to the
+    appointment, and a made-up reference looks exactly the same.
 
     Records ``action`` on ``object_type`` in the audit trail: always when refused (for a
     reference that exists), and when allowed unless ``record_allowed`` is False because the
     caller records what it then does (a change, a prescription read), so a request writes one row.
     """
     queryset = queryset if queryset is not None else Appointment.objects.select_related("doctor")
-    try:
-        appointment = queryset.get(reference=normalize_reference(reference))
-    except Appointment.DoesNotExist:
-        raise Http404("No such appointment.") from None
-    if not can_view(request.user, appointment, session_references(request)):
-        record_appointment_audit(
-            request, appointment, action, object_type=object_type, outcome=AuditEvent.Outcome.REFUSED, detail=detail
-        )
+    appointment = queryset.filter(reference=normalize_reference(reference)).first()
+    if appointment is None or not can_view(request.user, appointment, session_references(request)):
+        if appointment is not None:
+            record_appointment_audit(
+                request, appointment, action, object_type=object_type, outcome=AuditEvent.Outcome.REFUSED, detail=detail
+            )
+        if not request.user.is_authenticated:
+            raise SignInRequired("Sign in to see this appointment.")
         raise Http404("No such appointment.")
     if record_allowed:
         record_appointment_audit(request, appointment, action, object_type=object_type, detail=detail)
@@ -262,6 +280,23 @@ def may_pay(user: Any, appointment: Appointment, session_refs: list[str] | tuple
     if user.is_authenticated and appointment.patient_id is not None:
         return appointment.patient_id == user.pk
     return appointment.reference in session_refs and session_grants_apply(user)
+
+
+def sign_in_if_anonymous(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Wrap a view reached from emails and calendars: :class:`SignInRequired` becomes the sign-in page.
+
+    The sign-in page gets this request's full path as ``next``, so signing in lands on the page
+    the link pointed at (or on a 404 if the account may not see it).
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            return view(request, *args, **kwargs)
+        except SignInRequired:
+            return redirect_to_login(request.get_full_path())
+
+    return wrapper
 
 
 # --- Changing an appointment -----------------------------------------------------------------

@@ -110,4 +110,9 @@ class RefundRefused(PaymentError):
     """A refund that would break the rules (more than was paid, nothing paid, bad amount)."""
 
 
+# Someone else booked the time between the picker being shown and the booking: pick another.
 SLOT_TAKEN_MESSAGE = "That time was just taken — please pick another."
+# The time was never bookable: the picker only offers free slots, so this is a stale or hand-made time.
+SLOT_UNAVAILABLE_MESSAGE = (
+    "That time is not available: it is outside the doctor's hours, on a day the clinic is closed, or too soon."
+)

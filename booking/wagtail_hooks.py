@@ -1,6 +1,8 @@
 """Wagtail admin wiring for booking records, grouped under one "Bookings" menu.
 
 Lists use wagtail-modeladmin. Appointments are never created or edited by a bare model form:
+"New appointment" (a menu item, and a button on the Appointments list from
+``templates/modeladmin/booking/appointment/index.html``) books through the booking service, and
 the "Manage" view changes status or moves them through ``booking.appointments.services``.
 
 The audit trail (``booking.models.audit``) has two lists: the whole trail, searchable and
@@ -28,7 +30,7 @@ from .audit.services import record_audit
 from .models import Appointment, AuditEvent, ClinicClosure, Notification, PrescriptionAccessLog, clinic_zone
 from .payments.models import Payment, Refund, StripeEvent
 from .staff.modeladmin import NotificationInspectView, SafeIndexView
-from .staff.views import AppointmentReportView, ClosureAppointmentsView, ManageAppointmentView
+from .staff.views import AppointmentReportView, ClosureAppointmentsView, ManageAppointmentView, NewAppointmentView
 
 
 def admin_column(label: str, *, order_field: str | None = None):
@@ -360,6 +362,12 @@ class BookingGroup(ModelAdminGroup):
         items = super().get_submenu_items()
         items.insert(
             1,
+            NewAppointmentMenuItem(
+                "New appointment", reverse("booking_admin_new_appointment"), icon_name="plus", order=110
+            ),
+        )
+        items.insert(
+            2,
             ReportMenuItem("Report", reverse("booking_admin_report"), icon_name="table", order=150),
         )
         return items
@@ -370,6 +378,11 @@ class ReportMenuItem(MenuItem):
         return request.user.has_perm("booking.view_appointment")
 
 
+class NewAppointmentMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm("booking.add_appointment")
+
+
 modeladmin_register(BookingGroup)
 
 
@@ -377,6 +390,7 @@ modeladmin_register(BookingGroup)
 def register_booking_admin_urls():
     return [
         path("bookings/report/", AppointmentReportView.as_view(), name="booking_admin_report"),
+        path("bookings/appointments/new/", NewAppointmentView.as_view(), name="booking_admin_new_appointment"),
         path(
             "bookings/appointments/<str:reference>/manage/",
             ManageAppointmentView.as_view(),

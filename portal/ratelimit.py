@@ -93,16 +93,19 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
 
-def _cached(operation: Callable[[], _T], fallback: _T) -> _T:
-    """Run a cache operation; if the cache is down, log it and use ``fallback`` (fail open)."""
+def _cached(operation: Callable[[], _T], fallback: _T, *, limit: str = "sign-in") -> _T:
+    """Run a cache operation; if the cache is down, log it and use ``fallback`` (fail open).
+
+    ``limit`` names the limit in the warning (the key's first part: never an address or email).
+    """
     try:
         return operation()
     except Exception as exc:  # noqa: BLE001 - any cache failure means "no limit", never a 500
-        logger.warning("Rate-limit cache unavailable (%s: %s); limit skipped.", exc.__class__.__name__, exc)
+        logger.warning("Rate-limit cache unavailable (%s: %s); limit %s skipped.", exc.__class__.__name__, exc, limit)
         return fallback
 
 
-def _count(cache_key: str, window_seconds: int) -> int | None:
+def _count(cache_key: str, window_seconds: int, *, limit: str = "sign-in") -> int | None:
     """Add one to a fixed-window counter and return the new count (None if the cache is down)."""
 
     def add_one() -> int | None:
@@ -118,12 +121,12 @@ def _count(cache_key: str, window_seconds: int) -> int | None:
             cache.set(cache_key, 1, window_seconds)
             return 1
 
-    return _cached(add_one, None)
+    return _cached(add_one, None, limit=limit)
 
 
 def hit(key: str, *, limit: int, window_seconds: int) -> bool:
     """Count one attempt under ``key``; return False once more than ``limit`` were made in the window."""
-    count = _count(f"rl:{key}", window_seconds)
+    count = _count(f"rl:{key}", window_seconds, limit=key.split(":", 1)[0])
     return count is None or count <= limit
 
 

@@ -35,6 +35,8 @@ STAFF_PERMISSIONS = [
     ("wagtaildocs", "choose_document"),
     ("home", "change_clinicsettings"),
     ("booking", "view_appointment"),
+    # Booking for patients who phone ("New appointment"): through the booking service, never a model form.
+    ("booking", "add_appointment"),
     ("booking", "change_appointment"),
     ("booking", "view_notification"),
     ("booking", "view_prescription"),

@@ -251,3 +251,12 @@ def confirm_by_email(client, appointment):
     path = confirm_link_path(appointment)
     assert client.get(path).status_code == 200
     return client.post(path, {"action": "confirm"})
+
+
+def sent_to_sign_in(response) -> bool:
+    """True if a signed-out request was refused the way every appointment URL refuses it: to sign-in.
+
+    An anonymous request for an appointment it may not see goes to the sign-in page whatever the
+    reference (existing or made up), so nothing tells the two apart.
+    """
+    return response.status_code == 302 and response["Location"].startswith(reverse("account_login") + "?next=")

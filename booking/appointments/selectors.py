@@ -1,4 +1,4 @@
-"""Reads of appointments and of the doctor being booked, for the patient-side views."""
+"""Reads of appointments, of the doctor being booked and of the patient being booked for."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.utils import timezone
 from wagtail.models import Site
 
 from home.models import DoctorPage
+from portal.models import User
 
 from ..models import Appointment, ClinicClosure, Prescription, PrescriptionRevision, normalize_reference
 
@@ -131,3 +132,29 @@ def affected_by_closure(closure: ClinicClosure) -> QuerySet[Appointment]:
         .select_related("doctor")
         .order_by("starts_at", "pk")
     )
+
+
+# A phone booking's patient search shows at most this many accounts: a pick list, not a directory.
+PATIENT_SEARCH_LIMIT = 10
+
+
+def patient_accounts() -> QuerySet[User]:
+    """Accounts staff may book for: active patients (doctors and staff are not booked as patients)."""
+    return User.objects.filter(role=User.Role.PATIENT, is_active=True)
+
+
+def find_patient_accounts(query: str, *, limit: int = PATIENT_SEARCH_LIMIT) -> list[User]:
+    """Patient accounts whose email or name contains every word of ``query``; at most ``limit``.
+
+    One bounded query whatever the number of accounts. Fewer than two characters find nothing,
+    so a stray keystroke does not list the first patients of the clinic.
+    """
+    words = query.split()[:4]
+    if len("".join(words)) < 2:
+        return []
+    accounts = patient_accounts()
+    for word in words:
+        accounts = accounts.filter(
+            Q(email__icontains=word) | Q(first_name__icontains=word) | Q(last_name__icontains=word)
+        )
+    return list(accounts.order_by("last_name", "first_name", "email")[:limit])

@@ -28,9 +28,10 @@ from portal.emails import InvalidEmail, normalize_email
 
 from ..access import check_owner
 from ..audit.services import Origin, record_audit
-from ..availability.selectors import booking_window, doctor_free_slots
+from ..availability.selectors import booking_window, doctor_free_slots, slot_taken
 from ..errors import (
     SLOT_TAKEN_MESSAGE,
+    SLOT_UNAVAILABLE_MESSAGE,
     AlreadyConfirmed,
     BookingError,
     ConfirmationLapsed,
@@ -64,7 +65,12 @@ def lock_doctor(doctor_id: int) -> DoctorPage:
 def _check_slot(
     doctor: DoctorPage, starts_at: datetime, *, now: datetime | None, ignore: Appointment | None = None
 ) -> None:
-    """Raise SlotUnavailable unless ``starts_at`` is one of the doctor's free slot starts."""
+    """Raise unless ``starts_at`` is one of the doctor's free slot starts.
+
+    :class:`SlotTaken` when another booking holds the time (the picker was out of date: pick
+    another), :class:`SlotUnavailable` when the time was never bookable (outside the doctor's
+    hours, a closed day, too soon, beyond the horizon).
+    """
     if timezone.is_naive(starts_at):
         raise SlotUnavailable("That time is not valid.")
     if starts_at <= (now or timezone.now()):
@@ -79,10 +85,11 @@ def _check_slot(
             f"Bookings open {settings.BOOKING_HORIZON_DAYS} days ahead — please pick an earlier date."
         )
     slots = doctor_free_slots(doctor, day, day, now=now, ignore=ignore)
-    if not any(slot.start == starts_at for slot in slots):
-        raise SlotUnavailable(
-            "That time is not available: it is outside the doctor's hours, too soon, or already taken."
-        )
+    if any(slot.start == starts_at for slot in slots):
+        return
+    if slot_taken(doctor, starts_at, now=now, ignore=ignore):
+        raise SlotTaken(SLOT_TAKEN_MESSAGE)
+    raise SlotUnavailable(SLOT_UNAVAILABLE_MESSAGE)
 
 
 @transaction.atomic
@@ -97,24 +104,32 @@ def book_appointment(
     hold_until: datetime | None = None,
     origin: Origin | None = None,
     booked_from: str = "",
+    actor: Actor | None = None,
 ) -> Appointment:
     """Book ``starts_at`` with the doctor, or raise a :class:`BookingError` and save nothing.
 
-    ``patient`` is the signed-in patient's account, or ``None`` for a guest; ``origin`` where the
-    request came from, for the audit trail. ``status`` is where the booking starts: pending (the
-    doctor confirms), or a hold status (awaiting the patient's email confirmation or payment)
-    that keeps the slot only until ``hold_until``. The email is stored in the normal form of
-    ``portal.emails``: lookups, signed links and accounts compare it exactly.
-    A booking awaiting email confirmation is sent the "confirm your booking" email instead of
-    "received". ``booked_from`` is the keyed hash of the booking client's network (see
-    ``booking.appointments.limits``), kept only while the booking is unconfirmed.
+    ``patient`` is the patient's account, or ``None`` for a guest; ``origin`` where the request
+    came from, for the audit trail. ``actor`` is who books, for the timeline: the patient or
+    guest themselves by default, or clinic staff booking for a patient who phoned. ``status`` is
+    where the booking starts: pending (the doctor confirms), a hold status (awaiting the
+    patient's email confirmation or payment) that keeps the slot only until ``hold_until``, or
+    confirmed, which only the clinic's side may choose: its own booking needs no one else's
+    confirmation. The first email follows the status (``FIRST_EMAIL``): "confirm your booking"
+    for a booking awaiting email confirmation, "confirmed" with the calendar invite for the
+    clinic's own booking, none while awaiting payment, "received" otherwise.
+    The email is stored in the normal form of ``portal.emails``: lookups, signed links and
+    accounts compare it exactly. ``booked_from`` is the keyed hash of the booking client's
+    network (see ``booking.appointments.limits``), kept only while the booking is unconfirmed.
     """
+    actor = actor or Actor(Actor.PATIENT if patient else Actor.GUEST, patient, origin=origin)
     try:
         email = normalize_email(details.email)
     except InvalidEmail as exc:
         raise BookingError(str(exc)) from None
     if status not in Appointment.ACTIVE_STATUSES:
         raise ValueError(f"A booking cannot start as {status}.")
+    if status == Status.CONFIRMED and actor.role not in CLINIC_SIDE:
+        raise TransitionRefused("Only the clinic can book an appointment as confirmed.")
     now = now or timezone.now()
     doctor = lock_doctor(doctor_id)
     release_stale_holds(doctor.pk, now=now)
@@ -135,13 +150,14 @@ def book_appointment(
         booked_from=booked_from,
     )
     appointment.set_status(status, hold_until=hold_until)
+    if appointment.is_confirmed and appointment.is_online:
+        appointment.meeting_url = generate_meeting_url(appointment)
     try:
         # A savepoint, so the outer transaction stays usable after a constraint violation.
         with transaction.atomic():
             appointment.save()
     except IntegrityError:
         raise SlotTaken(SLOT_TAKEN_MESSAGE) from None
-    actor = Actor(Actor.PATIENT if patient else Actor.GUEST, patient, origin=origin)
     record_event(appointment, actor, from_status="")
     _audit_change(appointment, actor, "booked", guest_email=appointment.email)
     first_email = FIRST_EMAIL.get(Status(appointment.status), Notification.Kind.RECEIVED)
@@ -155,6 +171,7 @@ def book_appointment(
 # payment's receipt (booking.payments) is the first email once it is paid.
 FIRST_EMAIL: dict[str, str | None] = {
     Appointment.Status.UNCONFIRMED: Notification.Kind.CONFIRM_EMAIL,
+    Appointment.Status.CONFIRMED: Notification.Kind.CONFIRMED,
     Appointment.Status.PENDING_PAYMENT: None,
 }
 

@@ -34,6 +34,7 @@ from ..access import (
     record_appointment_audit,
     session_access_ends,
     session_references,
+    sign_in_if_anonymous,
 )
 from ..audit.services import Origin
 from ..availability.selectors import slot_week
@@ -184,6 +185,7 @@ def _money(appointment: Appointment) -> MoneySummary | None:
 
 
 @never_cache
+@sign_in_if_anonymous
 def booking_confirmed(request: HttpRequest, page_path: str, reference: str) -> HttpResponse:
     """The confirmation shown right after booking; only to whoever may see the appointment."""
     doctor = _doctor_or_404(request, page_path)
@@ -198,6 +200,7 @@ def booking_confirmed(request: HttpRequest, page_path: str, reference: str) -> H
         "cutoff": appointment.cancel_cutoff,
         "cutoff_hours": settings.BOOKING_CANCEL_CUTOFF_HOURS,
         "guest_confirmation_minutes": settings.GUEST_CONFIRMATION_MINUTES,
+        "link_opens_minutes": settings.ONLINE_LINK_VISIBLE_MINUTES,
     }
     return TemplateResponse(request, "booking/appointments/confirmed.html", context)
 
@@ -336,6 +339,7 @@ def _patient_actor(request: HttpRequest, appointment: Appointment) -> Actor | No
 
 
 @never_cache
+@sign_in_if_anonymous
 def appointment_detail(request: HttpRequest, reference: str) -> HttpResponse:
     appointment = get_appointment_for_request(
         request, reference, Appointment.objects.select_related("doctor", "doctor__photo")
@@ -432,6 +436,7 @@ def cancel_appointment(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @never_cache
+@sign_in_if_anonymous
 def reschedule_appointment(request: HttpRequest, reference: str) -> HttpResponse:
     """Pick another free slot of the same doctor; the move goes through the booking lock."""
     # A POST is recorded by the move service (done or refused); a GET is a look.
@@ -483,6 +488,7 @@ def reschedule_appointment(request: HttpRequest, reference: str) -> HttpResponse
 
 
 @never_cache
+@sign_in_if_anonymous
 def appointment_ics(request: HttpRequest, reference: str) -> HttpResponse:
     """The appointment as a calendar file, for whoever may see the appointment."""
     appointment = get_appointment_for_request(

@@ -26,6 +26,7 @@ from django.template.loader import render_to_string
 from django.utils import dateformat, timezone
 
 from home.models import ClinicSettings
+from portal.phones import display_phone
 
 from ..models import Appointment, Notification, clinic_zone
 from .calendar import appointment_ics
@@ -107,7 +108,7 @@ def email_context(
         "clinic": clinic,
         "clinic_name": clinic.name or settings.WAGTAIL_SITE_NAME,
         "clinic_address_lines": clinic.address_lines,
-        "clinic_phone": clinic.phone,
+        "clinic_phone": display_phone(clinic.phone),  # for reading: "+44 20 7946 0000"
         "clinic_email": clinic.email,
         "patient_name": appointment.full_name,
         "doctor_name": appointment.doctor.title,

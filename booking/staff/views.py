@@ -1,11 +1,16 @@
-"""Staff views inside the Wagtail admin: the appointments report and managing one appointment.
+"""Staff views inside the Wagtail admin: the appointments report, booking for a patient who
+phones, and managing one appointment.
 
-Both only call the booking and payment services and the shared report; nothing here changes an
-appointment or a payment by itself. Managing an appointment includes its payments: recording
-money taken at the desk and refunding (fully or partly, with a reason the patient reads).
+They only call the booking and payment services, the availability selectors and the shared
+report; nothing here changes an appointment or a payment by itself. Managing an appointment
+includes its payments: recording money taken at the desk and refunding (fully or partly, with a
+reason the patient reads).
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -13,18 +18,20 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from ..appointments.reports import ReportForm, appointment_report, appointment_rows, csv_download
-from ..appointments.selectors import affected_by_closure
-from ..appointments.services import Actor, allowed_targets, move_appointment, transition
+from ..appointments.selectors import affected_by_closure, find_patient_accounts
+from ..appointments.services import Actor, allowed_targets, book_appointment, move_appointment, transition
 from ..audit.services import Origin, record_audit
+from ..availability.selectors import booking_window, doctor_free_slots, slot_week
 from ..errors import BookingError
-from ..models import Appointment, AuditEvent, ClinicClosure, normalize_reference
+from ..models import Appointment, AuditEvent, ClinicClosure, clinic_zone, normalize_reference
 from ..payments.selectors import csv_money_columns, money_by_doctor, payments_by_appointment, total_of, with_money
 from ..payments.services import record_desk_payment, staff_refund
-from .forms import DeskPaymentForm, MoveForm, RefundForm, StatusForm
+from .forms import DeskPaymentForm, DoctorChoiceForm, MoveForm, PhoneBookingForm, RefundForm, StatusForm, parse_slot
 
 
 class AppointmentReportView(WagtailAdminTemplateMixin, TemplateView):
@@ -77,6 +84,133 @@ class AppointmentReportView(WagtailAdminTemplateMixin, TemplateView):
             detail="appointments CSV with patients' contact details",
         )
         return csv_download(rows, f"appointments-{form.start}-{form.end}.csv")
+
+
+class NewAppointmentView(WagtailAdminTemplateMixin, TemplateView):
+    """Book for a patient who phones: a doctor, then a free time, then the patient, then the service.
+
+    The steps are plain GET pages (``?doctor=…``, then ``&slot=…``, with ``&q=…`` to search
+    patient accounts), so the browser's back button and a reload are safe; only the final POST
+    books. The times offered are the doctor's free slots as the public page shows them
+    (``slot_week``: working hours, time off, clinic closures, minimum notice, horizon), and the
+    booking goes through :func:`book_appointment`, which re-checks the slot under the doctor's
+    lock, exactly as for a patient booking online.
+
+    Staff bookings start **confirmed**: the receptionist agrees the time with the patient on the
+    phone from the doctor's published free times, and confirming is a clinic-side decision staff
+    may already take (pending → confirmed). Leaving it pending would make the patient wait for a
+    second confirmation of a time they were just told, and send a "request received" email for
+    what is, to them, a made appointment. The patient gets the "confirmed" email with its
+    calendar invite; the timeline names the staff member who booked.
+    """
+
+    template_name = "booking/staff/new_appointment.html"
+    page_title = "New appointment"
+    header_icon = "date"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.has_perm("booking.add_appointment"):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_breadcrumbs_items(self):
+        return [
+            *self.breadcrumbs_items,
+            {"url": reverse("booking_appointment_modeladmin_index"), "label": "Appointments"},
+            {"url": "", "label": self.page_title},
+        ]
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        doctor_form = DoctorChoiceForm(request.GET if "doctor" in request.GET else None)
+        if not doctor_form.is_valid():
+            status = 400 if doctor_form.is_bound else 200
+            return self.render_to_response(self.get_context_data(step="doctor", doctor_form=doctor_form), status=status)
+        doctor = doctor_form.cleaned_data["doctor"]
+        starts_at = parse_slot(request.GET.get("slot"))
+        if starts_at is None:
+            return self.slot_step(doctor, picked_badly="slot" in request.GET)
+        form = PhoneBookingForm(initial={"slot": starts_at.isoformat()}, offers_online=doctor.offers_online)
+        return self.patient_step(doctor, starts_at, form)
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        doctor_form = DoctorChoiceForm(request.POST)
+        if not doctor_form.is_valid():
+            messages.error(request, "That doctor is not taking bookings. Choose another one.")
+            return redirect(request.path)
+        doctor = doctor_form.cleaned_data["doctor"]
+        form = PhoneBookingForm(request.POST, offers_online=doctor.offers_online)
+        status = 400
+        if form.is_valid():
+            try:
+                appointment = book_appointment(
+                    doctor_id=doctor.pk,
+                    starts_at=form.cleaned_data["slot"],
+                    details=form.details(),
+                    patient=form.cleaned_data["patient"],
+                    status=Appointment.Status.CONFIRMED,
+                    actor=Actor(Actor.STAFF, request.user, origin=Origin.from_request(request)),
+                )
+            except BookingError as exc:
+                form.add_error(None, exc.message)
+                status = 409
+            else:
+                messages.success(
+                    request,
+                    f"Appointment {appointment.reference} booked and confirmed for {appointment.full_name} "
+                    f"with {doctor.title} on {appointment.local_starts_at:%a %d %b %Y %H:%M}. "
+                    f"The confirmation has been emailed to {appointment.email}.",
+                )
+                return redirect("booking_admin_manage", appointment.reference)
+        # The time tried last comes back with the form when none of the day's other times was
+        # picked, so the patient's details typed in so far are kept.
+        starts_at = parse_slot(request.POST.get("slot")) or parse_slot(request.POST.get("tried_slot"))
+        if starts_at is None:
+            return self.slot_step(doctor, picked_badly=True)
+        return self.patient_step(doctor, starts_at, form, status=status)
+
+    def slot_step(self, doctor, *, picked_badly: bool = False) -> HttpResponse:
+        week = slot_week(doctor, self.request.GET.get("from"))
+        context = self.get_context_data(step="slot", doctor=doctor, picked_badly=picked_badly, **week)
+        return self.render_to_response(context, status=400 if picked_badly else 200)
+
+    def patient_step(self, doctor, starts_at, form: PhoneBookingForm, *, status: int = 200) -> HttpResponse:
+        """The patient form, with the account search and, if the time is no longer free, the day's others."""
+        local = timezone.localtime(starts_at, clinic_zone())
+        first, last = booking_window()
+        in_window = first <= local.date() <= last
+        day_slots = doctor_free_slots(doctor, local.date(), local.date()) if in_window else []
+        still_free = any(slot.start == starts_at for slot in day_slots)
+        query = (self.request.GET.get("q") or self.request.POST.get("q") or "").strip()[:100]
+        matches = find_patient_accounts(query) if query else []
+        chosen = form.cleaned_data.get("patient") if hasattr(form, "cleaned_data") else None
+        if chosen is not None and chosen not in matches:
+            matches.insert(0, chosen)
+        context = self.get_context_data(
+            step="patient",
+            doctor=doctor,
+            starts_at=local,
+            ends_at=timezone.localtime(starts_at + timedelta(minutes=doctor.slot_minutes), clinic_zone()),
+            slot_value=starts_at.isoformat(),
+            still_free=still_free,
+            # Picked or refused time gone: offer the rest of that day in the same form.
+            other_slots=[] if still_free else day_slots,
+            form=form,
+            query=query,
+            matches=matches,
+            searched=bool(query),
+            chosen_patient=self.chosen_patient(form, chosen, matches),
+            change_time_url=f"{self.request.path}?{urlencode({'doctor': doctor.pk, 'from': local.date()})}",
+        )
+        return self.render_to_response(context, status=status)
+
+    @staticmethod
+    def chosen_patient(form: PhoneBookingForm, chosen, matches: list) -> str:
+        """Which patient radio starts checked: the one posted, else a search's only match, else guest."""
+        if chosen is not None:
+            return str(chosen.pk)
+        if form.is_bound:
+            return str(form.data.get("patient", ""))
+        return str(matches[0].pk) if len(matches) == 1 else ""
 
 
 class ManageAppointmentView(WagtailAdminTemplateMixin, TemplateView):

@@ -5,6 +5,9 @@ from __future__ import annotations
 from django import template
 
 from portal.money import format_amount, format_minor
+from portal.phones import display_phone
+
+from ..models import ClinicSettings
 
 register = template.Library()
 
@@ -53,8 +56,6 @@ def field_errors_except(form, skip: str = "") -> list:
 @register.filter
 def phone(value) -> str:
     """A stored number (a model field's PhoneNumber or an E.164 string) for reading: '+44 20 7946 0000'."""
-    from portal.phones import display_phone
-
     return display_phone(value)
 
 
@@ -63,3 +64,18 @@ def zone_city(zone) -> str:
     """A time zone as people say it: ``Europe/London`` → ``London``, ``America/New_York`` → ``New York``."""
     key = getattr(zone, "key", str(zone))
     return key.rsplit("/", 1)[-1].replace("_", " ")
+
+
+@register.simple_tag(takes_context=True)
+def current_clinic(context) -> ClinicSettings:
+    """The clinic's details for templates rendered outside a page: ``{% current_clinic as clinic %}``.
+
+    Emails share one layout (``templates/emails/``). Booking emails pass their ``clinic``;
+    allauth's account emails get none, and render their subject without a request, so the
+    context processor cannot help there. This reads :meth:`ClinicSettings.current` (cached on
+    the request when there is one), keeping allauth's adapter in ``portal`` free of ``home``.
+    """
+    given = context.get("clinic")
+    if isinstance(given, ClinicSettings):
+        return given
+    return ClinicSettings.current(context.get("request"))

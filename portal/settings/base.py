@@ -190,6 +190,9 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 # portal.adapters.AccountAdapter with allauth's emails queued in booking's outbox (sent by the
 # task worker, retried while SMTP is down) instead of sent from the request.
 ACCOUNT_ADAPTER = "booking.notifications.accounts.OutboxAccountAdapter"
+# No "[host] " prefix: the account emails' subjects name the clinic themselves
+# (templates/account/email/*_subject.txt read it from the clinic's settings).
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 # The login form normalises the typed address like every stored one (see portal/emails.py).
 ACCOUNT_FORMS = {"login": "portal.forms.LoginForm"}
 # Wrong passwords are limited by portal.ratelimit (per account and address, never a lock for

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from booking.access import SESSION_KEY, guest_link_token
 from booking.appointments.services import PatientDetails, book_appointment
+from tests.factories import sent_to_sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +40,7 @@ def test_guest_can_end_access_on_this_browser(client, guest_appointment):
     response = client.post(reverse("appointments:end_browser_access"), follow=True)
     assert response.redirect_chain[-1][0] == reverse("appointments:find")
     assert "no longer shows your appointment" in response.content.decode()
-    assert client.get(detail).status_code == 404
+    assert sent_to_sign_in(client.get(detail))
     assert client.cookies["sessionid"].value != old_session  # the old cookie opens nothing either
     # Proving the booking again opens it again.
     prove(client, guest_appointment)
@@ -64,7 +65,7 @@ def test_guest_access_lapses_after_the_configured_time(client, guest_appointment
     assert client.get(detail).status_code == 200
     session[SESSION_KEY] = {guest_appointment.reference: int(time.time()) - 121 * 60}
     session.save()
-    assert client.get(detail).status_code == 404
+    assert sent_to_sign_in(client.get(detail))
 
 
 def test_grants_from_before_they_had_a_time_count_as_lapsed(client, guest_appointment):
@@ -72,7 +73,7 @@ def test_grants_from_before_they_had_a_time_count_as_lapsed(client, guest_appoin
     session = client.session
     session[SESSION_KEY] = [guest_appointment.reference]  # the old format: a list kept for 14 days
     session.save()
-    assert client.get(reverse("appointments:detail", args=[guest_appointment.reference])).status_code == 404
+    assert sent_to_sign_in(client.get(reverse("appointments:detail", args=[guest_appointment.reference])))
 
 
 def test_signed_link_opens_for_the_same_limited_time(client, guest_appointment):

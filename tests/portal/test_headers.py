@@ -69,7 +69,9 @@ def test_templates_have_no_inline_event_handlers_or_unnonced_inline_code():
 
     offenders = []
     for path in Path(settings.BASE_DIR, "templates").rglob("*.html"):
-        if any(folder in path.as_posix() for folder in ("notifications/emails/", "account/email/", "templates/emails/")):
+        if any(
+            folder in path.as_posix() for folder in ("notifications/emails/", "account/email/", "templates/emails/")
+        ):
             continue
         text = path.read_text()
         for match in re.finditer(r"<script(?![^>]*\bsrc=)[^>]*>|<style[^>]*>|\son[a-z]+=|\sstyle=", text):

@@ -11,6 +11,9 @@
   proved reference and email, and the signed link in earlier emails stop opening it; the link
   leads to sign-in instead. Otherwise whoever booked with someone else's address would keep
   reading what becomes that patient's record.
+* Who **works as a doctor** (:func:`linked_doctor_page`): a doctor account linked to a doctor
+  page, and — for doctors who joined through the site — only while their application is
+  approved. A doctor waiting for review, sent back or suspended has no doctor's rights at all.
 * Who **read** a prescription, for the access log (:func:`reader_account`).
 * Who may **change** it (:func:`check_owner`): doctors only their own appointments, patients only
   theirs. *Which* changes are allowed when is the lifecycle's table in
@@ -136,11 +139,24 @@ def guest_grant_applies(user: Any, appointment: Appointment) -> bool:
 
 
 def linked_doctor_page(user: Any) -> DoctorPage | None:
-    """The doctor page linked to a signed-in doctor's account, or None (not a doctor, or unlinked)."""
+    """The doctor page of a signed-in doctor who may work as one, or None.
+
+    None for anyone who is not a doctor, a doctor with no linked page, and a doctor who joined
+    through the site whose application is not approved (waiting, sent back, suspended): their
+    page may exist as a draft, or still carry past appointments, but they see and change none of
+    them. Doctors set up by staff have no application and keep today's rights.
+    """
     if user is None or not user.is_authenticated or not user.is_doctor:
         return None
-    # A missing reverse one-to-one raises RelatedObjectDoesNotExist, an AttributeError.
-    return getattr(user, "doctor_page", None)
+    # A missing reverse one-to-one raises RelatedObjectDoesNotExist, an AttributeError; both
+    # lookups are cached on the (per-request) user object.
+    page = getattr(user, "doctor_page", None)
+    if page is None:
+        return None
+    application = getattr(user, "doctor_application", None)
+    if application is not None and not application.may_practise:
+        return None
+    return page
 
 
 def is_appointments_doctor(user: Any, appointment: Appointment) -> bool:

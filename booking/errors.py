@@ -87,6 +87,18 @@ class AttachmentRejected(PrescriptionError):
     pass
 
 
+class UploadRejected(BookingError):
+    """An uploaded file is empty, too large, or not what its content should be (``booking.uploads``)."""
+
+
+class ApplicationError(BookingError):
+    """A doctor's application or its review was refused. ``field`` names the form field it concerns, if any."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
 class PaymentError(BookingError):
     """A payment or refund was refused or could not be made; ``message`` is safe to show."""
 

@@ -20,17 +20,37 @@ from django.utils import timezone
 from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.widgets.button import Button
 from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
 from wagtail_modeladmin.views import IndexView, InspectView
 
+from home.models import DoctorPage
+
 from .appointments.reports import csv_safe
 from .appointments.selectors import affected_by_closure
 from .audit.services import record_audit
-from .models import Appointment, AuditEvent, ClinicClosure, Notification, PrescriptionAccessLog, clinic_zone
+from .models import (
+    Appointment,
+    AuditEvent,
+    ClinicClosure,
+    DoctorApplication,
+    Notification,
+    PrescriptionAccessLog,
+    clinic_zone,
+)
 from .payments.models import Payment, Refund, StripeEvent
 from .staff.modeladmin import NotificationInspectView, SafeIndexView
-from .staff.views import AppointmentReportView, ClosureAppointmentsView, ManageAppointmentView, NewAppointmentView
+from .staff.views import (
+    AppointmentReportView,
+    ClosureAppointmentsView,
+    DoctorApplicationView,
+    DoctorAppointmentsView,
+    ManageAppointmentView,
+    NewAppointmentView,
+    SuspendDoctorView,
+    application_document,
+)
 
 
 def admin_column(label: str, *, order_field: str | None = None):
@@ -343,6 +363,36 @@ class StripeEventAdmin(ModelAdmin):
         return super().get_queryset(request).select_related("payment__appointment")
 
 
+class DoctorApplicationAdmin(ModelAdmin):
+    """Doctors who joined through the site; "Review" opens the application (document, suspension)."""
+
+    model = DoctorApplication
+    menu_label = "Doctor applications"
+    menu_icon = "user"
+    list_display = ("applicant", "email", "licence_number", "status", "submitted_at", "review")
+    list_filter = ("status",)
+    search_fields = ("user__email", "user__first_name", "user__last_name", "licence_number", "page__title")
+    ordering = ("-submitted_at",)
+    permission_helper_class = ReadOnlyPermissionHelper
+    index_view_class = SafeIndexView
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user", "page")
+
+    @admin_column("Doctor", order_field="page__title")
+    def applicant(self, obj):
+        return str(obj)
+
+    @admin_column("Email", order_field="user__email")
+    def email(self, obj):
+        return obj.user.email
+
+    @admin_column("Actions")
+    def review(self, obj):
+        url = reverse("booking_admin_application", args=[obj.pk])
+        return format_html('<a class="button button-small" href="{}">Review</a>', url)
+
+
 class BookingGroup(ModelAdminGroup):
     menu_label = "Bookings"
     menu_icon = "date"
@@ -352,6 +402,7 @@ class BookingGroup(ModelAdminGroup):
         PaymentAdmin,
         RefundAdmin,
         ClinicClosureAdmin,
+        DoctorApplicationAdmin,
         NotificationAdmin,
         PrescriptionAccessLogAdmin,
         StripeEventAdmin,
@@ -401,6 +452,22 @@ def register_booking_admin_urls():
             ClosureAppointmentsView.as_view(),
             name="booking_admin_closure_appointments",
         ),
+        path("bookings/applications/<int:pk>/", DoctorApplicationView.as_view(), name="booking_admin_application"),
+        path(
+            "bookings/applications/<int:pk>/document/",
+            application_document,
+            name="booking_admin_application_document",
+        ),
+        path(
+            "bookings/doctors/<int:page_id>/suspend/",
+            SuspendDoctorView.as_view(),
+            name="booking_admin_suspend_doctor",
+        ),
+        path(
+            "bookings/doctors/<int:page_id>/appointments/",
+            DoctorAppointmentsView.as_view(),
+            name="booking_admin_doctor_appointments",
+        ),
     ]
 
 
@@ -434,3 +501,36 @@ def audit_account_deleted(request, user):
         record_audit(
             AuditEvent.Action.CHANGE, _account_type(user), f"user {user.pk}", request=request, detail="deleted"
         )
+
+
+# --- Doctor pages: suspension and future appointments --------------------------------------
+
+
+def doctor_page_buttons(page, user, priority: int):
+    """ "Suspend doctor" and "Future appointments" on doctor pages, for staff allowed to use them."""
+    if page.specific_class is None or not issubclass(page.specific_class, DoctorPage):
+        return
+    if page.live and user.has_perm("booking.change_doctorapplication"):
+        yield Button(
+            "Suspend doctor",
+            reverse("booking_admin_suspend_doctor", args=[page.pk]),
+            icon_name="warning",
+            priority=priority,
+        )
+    if user.has_perm("booking.view_appointment"):
+        yield Button(
+            "Future appointments",
+            reverse("booking_admin_doctor_appointments", args=[page.pk]),
+            icon_name="date",
+            priority=priority + 1,
+        )
+
+
+@hooks.register("register_page_header_buttons")
+def doctor_page_header_buttons(page, user, view_name=None, next_url=None):
+    yield from doctor_page_buttons(page, user, priority=62)
+
+
+@hooks.register("register_page_listing_more_buttons")
+def doctor_page_listing_buttons(page, user, next_url=None):
+    yield from doctor_page_buttons(page, user, priority=42)

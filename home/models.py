@@ -60,6 +60,14 @@ class ClinicSettings(BaseSiteSetting):
     opening_hours: models.TextField[str, str] = models.TextField(
         blank=True, help_text="One line per row, e.g. 'Mon–Fri 08:00–18:00'."
     )
+    moderate_doctor_edits: models.BooleanField[bool, bool] = models.BooleanField(
+        "review doctors' profile changes",
+        default=False,
+        help_text=(
+            "When on, changes doctors make to their profile and hours from their dashboard wait for "
+            "staff approval (Doctor vetting workflow) instead of going live at once."
+        ),
+    )
 
     panels = [
         FieldPanel("name"),
@@ -67,6 +75,7 @@ class ClinicSettings(BaseSiteSetting):
         FieldPanel("address"),
         FieldRowPanel([FieldPanel("phone"), FieldPanel("email")]),
         FieldPanel("opening_hours"),
+        MultiFieldPanel([FieldPanel("moderate_doctor_edits")], heading="Doctors"),
     ]
 
     class Meta:

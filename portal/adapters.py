@@ -1,6 +1,7 @@
-"""allauth adapters: who signs up, where each role lands, how sign-in is limited, who must use MFA.
+"""allauth adapters: who signs up as what, where each role lands, how sign-in is limited, who must use MFA.
 
-Emails take the one normal form (``portal.emails``) on the way in.
+Sign-up makes patients (doctors only through their own form); emails take the one normal form
+(``portal.emails``) on the way in.
 """
 
 from allauth.account.adapter import DefaultAccountAdapter
@@ -40,8 +41,16 @@ class AccountAdapter(DefaultAccountAdapter):
         return super().clean_email(email)
 
     def save_user(self, request, user, form, commit=True):
-        # Self-service sign-up only ever creates patients; doctors and staff are made by staff.
-        user.role = user.Role.PATIENT
+        """Self-service sign-up creates patients; the "Join as a doctor" form creates doctors.
+
+        Which one is decided by the *form class* (its ``creates_doctor_account`` attribute, set
+        only on the doctor sign-up form that ``/join/doctor/`` uses), never by anything posted, so
+        no field added to the patient form can make a doctor. A doctor account made this way can
+        do nothing as a doctor until staff approve its application (``booking.onboarding``).
+        Staff accounts are only ever made by staff.
+        """
+        wants_doctor = getattr(type(form), "creates_doctor_account", False) is True
+        user.role = user.Role.DOCTOR if wants_doctor else user.Role.PATIENT
         if not commit:
             return super().save_user(request, user, form, commit=False)
         try:
@@ -59,13 +68,21 @@ class AccountAdapter(DefaultAccountAdapter):
         return user
 
     def get_login_redirect_url(self, request):
-        """Send each role to where its work is, unless the login asked for a specific page."""
+        """Send each role to where its work is, unless the login asked for a specific page.
+
+        Every doctor lands on /doctor/: the dashboard, or for a doctor who joined through the
+        site and is not approved yet, where their application stands.
+        """
         user = request.user
-        if user.is_authenticated and user.is_doctor and hasattr(user, "doctor_page"):
+        if user.is_authenticated and user.is_doctor:
             return "/doctor/"
         if user.is_authenticated and user.is_clinic_staff:
             return "/admin/"
         return super().get_login_redirect_url(request)
+
+    def get_signup_redirect_url(self, request):
+        """After sign-up (when no email verification stands in between), the same landing as a login."""
+        return self.get_login_redirect_url(request)
 
     # --- Sign-in limits: the policy is portal.ratelimit's; these hooks only apply it. ------------
 

@@ -49,7 +49,13 @@ class StrongAuthMiddleware:
     def open_prefixes(self) -> tuple[str, ...]:
         """Paths a staff member or doctor without a second factor may still reach."""
         accounts = reverse("account_login").removesuffix("login/")
-        prefixes = [accounts, settings.STATIC_URL, settings.MEDIA_URL, reverse("healthz")]
+        prefixes = [
+            accounts,
+            settings.STATIC_URL,
+            settings.MEDIA_URL,
+            reverse("healthz"),
+            *settings.STRONG_AUTH_OPEN_PATHS,
+        ]
         return tuple(prefix for prefix in prefixes if prefix and prefix != "/")
 
     @cached_property

@@ -51,6 +51,9 @@ STAFF_PERMISSIONS = [
     ("payments", "view_refund"),
     ("payments", "add_refund"),
     ("payments", "view_stripeevent"),
+    # Doctors who join through the site: review applications, read their documents, suspend.
+    ("booking", "view_doctorapplication"),
+    ("booking", "change_doctorapplication"),
 ]
 
 AUDITOR_PERMISSIONS = [

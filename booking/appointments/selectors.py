@@ -158,3 +158,18 @@ def find_patient_accounts(query: str, *, limit: int = PATIENT_SEARCH_LIMIT) -> l
             Q(email__icontains=word) | Q(first_name__icontains=word) | Q(last_name__icontains=word)
         )
     return list(accounts.order_by("last_name", "first_name", "email")[:limit])
+
+
+def doctor_future_appointments(doctor: DoctorPage, now: datetime | None = None) -> QuerySet[Appointment]:
+    """The doctor's appointments that still hold a time from ``now`` on, soonest first.
+
+    What staff must move to a colleague or cancel (each with the usual notice to the patient)
+    when a doctor is suspended: like a closure, a suspension never cancels bookings silently.
+    """
+    now = now or timezone.now()
+    return (
+        Appointment.objects.holding_slots()
+        .filter(doctor=doctor, ends_at__gt=now)
+        .select_related("doctor")
+        .order_by("starts_at", "pk")
+    )

@@ -54,10 +54,16 @@ class PatientDetails:
     mode: str = Appointment.Mode.IN_PERSON
 
 
-def lock_doctor(doctor_id: int) -> DoctorPage:
-    """Lock and return the live doctor page; the lock serialises bookings of this doctor."""
+def lock_doctor(doctor_id: int, *, live_only: bool = True) -> DoctorPage:
+    """Lock and return the doctor page; the lock serialises bookings of this doctor.
+
+    Only a live page takes bookings. ``live_only=False`` is for the doctor an appointment is
+    moved *away* from: staff must still be able to move a withdrawn or suspended doctor's patients
+    to a colleague.
+    """
+    doctors = DoctorPage.objects.select_for_update()
     try:
-        return DoctorPage.objects.select_for_update().live().get(pk=doctor_id)
+        return (doctors.live() if live_only else doctors).get(pk=doctor_id)
     except DoctorPage.DoesNotExist:
         raise DoctorUnavailable("This doctor is not taking bookings.") from None
 
@@ -697,7 +703,10 @@ def _move_appointment(
     if doctor_id != appointment.doctor_id and actor.role != Actor.STAFF:
         raise TransitionRefused("Only clinic staff can move an appointment to another doctor.")
     # Lock doctors in primary-key order so two moves between the same pair cannot deadlock.
-    locked_doctors = {pk: lock_doctor(pk) for pk in sorted({appointment.doctor_id, doctor_id})}
+    # Only the doctor it moves to must be taking bookings.
+    locked_doctors = {
+        pk: lock_doctor(pk, live_only=pk == doctor_id) for pk in sorted({appointment.doctor_id, doctor_id})
+    }
     for pk in locked_doctors:
         release_stale_holds(pk, now=now)
     locked = lock_appointment(appointment)

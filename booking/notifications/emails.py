@@ -1,4 +1,4 @@
-"""Patient emails: rendered and stored with the change they announce, sent after it commits.
+"""Patient and doctor emails: rendered and stored with the change they announce, sent after it commits.
 
 Why an outbox rather than ``send_mail`` in the service: the booking services run inside a
 transaction and hold the doctor's row lock. Talking to an SMTP server there would make a slow or
@@ -207,6 +207,77 @@ def queue_email(kind: str, to: str, rendered: RenderedEmail, *, appointment: App
         body_text=rendered.body_text,
         body_html=rendered.body_html,
         ics=rendered.ics,
+    )
+    transaction.on_commit(lambda: _enqueue_delivery(notification.pk), robust=True)
+    return notification
+
+
+# --- Emails about a doctor's account (no appointment) -------------------------------------------
+
+ACCOUNT_SUBJECTS: dict[str, str] = {
+    Kind.DOCTOR_APPLIED: "We have received your application to join {clinic_name}",
+    Kind.DOCTOR_APPROVED: "Welcome to {clinic_name}: your profile is live",
+    Kind.DOCTOR_REJECTED: "Your application to {clinic_name}: changes requested",
+    Kind.DOCTOR_SUSPENDED: "Your profile at {clinic_name} is suspended",
+    Kind.DOCTOR_REINSTATED: "Your profile at {clinic_name} is live again",
+    Kind.EDITS_PUBLISHED: "Your profile changes are published",
+    Kind.EDITS_REJECTED: "Your profile changes: changes requested",
+}
+
+
+def render_account_notification(
+    kind: str, *, name: str, link_path: str, remark: str = "", clinic: ClinicSettings | None = None
+) -> RenderedEmail:
+    """Subject, text and HTML of an email about a doctor's account, without saving anything.
+
+    ``remark`` is what staff wrote (a reviewer's comment, the reason for a suspension); it is
+    shown as the clinic's note. The link goes to a page that asks the doctor to sign in.
+    """
+    if kind not in ACCOUNT_SUBJECTS:
+        raise ValueError(f"Unknown account notification kind: {kind!r}")
+    clinic = clinic if clinic is not None else ClinicSettings.current()
+    clinic_name = clinic.name or settings.WAGTAIL_SITE_NAME
+    subject = _one_line(ACCOUNT_SUBJECTS[kind].format(clinic_name=clinic_name))
+    context = {
+        "kind": kind,
+        "subject": subject,
+        "clinic": clinic,
+        "clinic_name": clinic_name,
+        "clinic_address_lines": clinic.address_lines,
+        "clinic_phone": clinic.phone,
+        "clinic_email": clinic.email,
+        # The shared layout greets "patient_name"; here it is the doctor.
+        "patient_name": name,
+        "link": absolute_url(link_path),
+        "is_guest": False,
+        "site_url": absolute_url("/"),
+        "remark": remark.strip(),
+    }
+    return RenderedEmail(
+        subject=subject[:200],
+        body_text=_tidy_text(render_to_string(f"booking/notifications/emails/account/{kind}.txt", context)),
+        body_html=render_to_string(f"booking/notifications/emails/account/{kind}.html", context),
+        ics="",
+    )
+
+
+def queue_account_notification(
+    to: str, kind: str, *, name: str, link_path: str, remark: str = ""
+) -> Notification | None:
+    """Record an email about a doctor's account in the current transaction; send it after commit.
+
+    The same outbox as appointment emails (retried, listed for staff), without an appointment.
+    """
+    if not to:
+        logger.warning("No address for the %s email; not queued.", kind)
+        return None
+    rendered = render_account_notification(kind, name=name, link_path=link_path, remark=remark)
+    notification = Notification.objects.create(
+        kind=kind,
+        to=to,
+        subject=rendered.subject,
+        body_text=rendered.body_text,
+        body_html=rendered.body_html,
     )
     transaction.on_commit(lambda: _enqueue_delivery(notification.pk), robust=True)
     return notification

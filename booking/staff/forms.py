@@ -250,3 +250,23 @@ class PhoneBookingForm(forms.Form):
             reason=data["reason"].strip(),
             mode=data["mode"],
         )
+
+
+class SuspendDoctorForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason",
+        max_length=2000,
+        help_text="The doctor reads this in their email. Patients are not told why.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say why the doctor is suspended; the doctor reads it in their email."},
+    )
+
+
+class ReinstateDoctorForm(forms.Form):
+    comment = forms.CharField(
+        label="Note for the doctor",
+        required=False,
+        max_length=2000,
+        help_text="Optional; the doctor reads it in their email.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

@@ -221,6 +221,10 @@ MFA_TOTP_TOLERANCE = 1
 
 # Sessions of staff and doctors (portal.middleware): signed out after this long without a
 # request, and this long after signing in whatever they do.
+# Paths a doctor or staff member without a second factor may still use: a doctor who has just
+# joined through the site fills in their application first (those pages show no patient data);
+# the dashboard asks for the second factor before anything else.
+STRONG_AUTH_OPEN_PATHS = ["/join/doctor/"]
 STAFF_SESSION_IDLE_MINUTES = env_int("STAFF_SESSION_IDLE_MINUTES", 30)
 STAFF_SESSION_MAX_HOURS = env_int("STAFF_SESSION_MAX_HOURS", 10)
 
@@ -343,7 +347,13 @@ ONLINE_LINK_VISIBLE_MINUTES = env_int("ONLINE_LINK_VISIBLE_MINUTES", 15)
 PRESCRIPTION_ATTACHMENT_MAX_BYTES = env_int("PRESCRIPTION_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
 # Images may claim at most this many pixels (a 48-megapixel phone photo fits); more is refused
 # before decoding, since a tiny file can claim billions of pixels.
-PRESCRIPTION_ATTACHMENT_MAX_PIXELS = env_int("PRESCRIPTION_ATTACHMENT_MAX_PIXELS", 50_000_000)
+UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 50_000_000)
+# Doctors who join through the site: their registration/licence number must match this regular
+# expression (spaces are ignored), described to them in these words. The default is the UK's GMC
+# reference number. Their optional supporting document (PDF, JPEG or PNG) is at most this size.
+DOCTOR_LICENCE_PATTERN = env("DOCTOR_LICENCE_PATTERN", r"\d{7}")
+DOCTOR_LICENCE_DESCRIPTION = env("DOCTOR_LICENCE_DESCRIPTION", "your GMC reference number: 7 digits")
+DOCTOR_DOCUMENT_MAX_BYTES = env_int("DOCTOR_DOCUMENT_MAX_BYTES", 5 * 1024 * 1024)
 # Guests' signed links in emails stay valid this long.
 GUEST_LINK_MAX_AGE_DAYS = env_int("GUEST_LINK_MAX_AGE_DAYS", 60)
 # A guest's appointment stays open in the browser that proved it (reference and email, or the

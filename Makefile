@@ -11,7 +11,7 @@ PORT ?= 8000
 # emails and calendar files (WAGTAILADMIN_BASE_URL) from the address runserver serves.
 export HOST PORT
 
-.PHONY: run serve worker test test-mariadb lint format check clean mysql-driver
+.PHONY: run serve worker test test-mariadb lint format check clean mysql-driver bench
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -81,6 +81,12 @@ check: $(VENV)/.installed-dev var
 		WAGTAILADMIN_BASE_URL=https://clinic.example ALLOWED_HOSTS=clinic.example \
 		ATTACHMENT_ENCRYPTION_KEYS=$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())') \
 		$(PY) manage.py check --deploy --fail-level WARNING
+
+# Every page's requests/s, p50/p99 and ratio to a trivial view, in gunicorn with production settings
+# (bench/README.md). SQLite under var/bench/ unless DATABASE_URL says otherwise; REDIS_URL for Redis.
+# Needs Debian's wrk (apt-get install wrk). BENCH_ARGS, e.g. "--doctors 1000 --appointments 1000000".
+bench: $(VENV)/.installed var mysql-driver
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var

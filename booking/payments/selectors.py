@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
 from django.db.models import IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -140,13 +141,14 @@ def with_money(queryset: QuerySet[Appointment]) -> QuerySet[Appointment]:
     )
 
 
-def _annotated(appointment: Appointment, name: str) -> int:
-    """A money annotation added by :func:`with_money` (0 if the queryset was not annotated)."""
-    return int(getattr(appointment, name, 0) or 0)
+def _annotated(row: Mapping[str, object], name: str) -> int:
+    """A money annotation added by :func:`with_money` to an exported row (0 if not annotated)."""
+    value = row.get(name) or 0
+    return int(value) if isinstance(value, int | Decimal | str) else 0
 
 
-def csv_money_columns() -> list[tuple[str, Callable[[Appointment], object]]]:
-    """Extra CSV columns for appointments annotated by :func:`with_money`: amounts in major units."""
+def csv_money_columns() -> list[tuple[str, Callable[[Mapping[str, object]], object]]]:
+    """Extra CSV columns for rows of appointments annotated by :func:`with_money`: amounts in major units."""
     return [
         ("paid", lambda a: from_minor(_annotated(a, "paid_minor"))),
         ("refunded", lambda a: from_minor(_annotated(a, "refunded_minor"))),

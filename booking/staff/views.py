@@ -90,11 +90,7 @@ class AppointmentReportView(WagtailAdminTemplateMixin, TemplateView):
         return context
 
     def csv_response(self, form: ReportForm) -> StreamingHttpResponse:
-        queryset = with_money(
-            Appointment.objects.starting_between(form.start, form.end)
-            .select_related("doctor")
-            .order_by("starts_at", "pk")
-        )
+        queryset = with_money(Appointment.objects.starting_between(form.start, form.end))
         rows = appointment_rows(queryset, with_doctor=True, with_contact=True, extra_columns=csv_money_columns())
         record_audit(
             AuditEvent.Action.EXPORT,

@@ -14,6 +14,8 @@ from csp.constants import SELF as CSP_SELF
 from csp.constants import UNSAFE_INLINE as CSP_UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.storage import file_storages, object_storage_from_env
+
 from .env import check_fernet_keys, derived_fernet_key, env, env_bool, env_int, env_list
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -240,10 +242,10 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
-}
+# Public media ("default") and prescription attachments ("private"): folders under var/, or an
+# S3-compatible bucket when AWS_STORAGE_BUCKET_NAME is set (portal/storage.py).
+OBJECT_STORAGE = object_storage_from_env(env)
+STORAGES = file_storages("whitenoise.storage.CompressedStaticFilesStorage", OBJECT_STORAGE)
 
 # --- Email ----------------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Riverside Clinic <no-reply@clinic.example>")

@@ -2,7 +2,7 @@
 
 Lists use wagtail-modeladmin. Appointments are never created or edited by a bare model form:
 "New appointment" (a menu item, and a button on the Appointments list from
-``templates/modeladmin/booking/appointment/index.html``) books through the booking service, and
+``templates/booking/staff/appointment_index.html``) books through the booking service, and
 the "Manage" view changes status or moves them through ``booking.appointments.services``.
 
 The audit trail (``booking.models.audit``) has two lists: the whole trail, searchable and

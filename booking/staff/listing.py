@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
+from django.contrib import messages
 from django.contrib.admin import SimpleListFilter
 from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.db.models import QuerySet
@@ -119,7 +120,11 @@ class DoctorFilter(SimpleListFilter):
 
     def queryset(self, request, queryset):
         doctor_id = self.selected_id()
-        return queryset if doctor_id is None else queryset.filter(doctor_id=doctor_id)
+        if doctor_id is None:
+            if self.value():  # a hand-edited address: say so rather than quietly list everyone
+                messages.warning(request, "The doctor in the address is not valid and was ignored.")
+            return queryset
+        return queryset.filter(doctor_id=doctor_id)
 
     def choices(self, changelist):
         selected = self.selected_id()
@@ -230,6 +235,9 @@ class AppointmentIndexView(SafeIndexView):
         """Only the filters' own parameters: modeladmin would apply any other one as a lookup
         (``?foo=1`` was a 500; ``?patient__password__startswith=`` a way to probe hashes)."""
         lookup_params = super().get_filters_params(params)
+        unknown = [name for name in lookup_params if name not in FILTER_PARAMS]
+        if unknown:
+            self._ignore(unknown)  # dropped with a message saying so
         return {name: value for name, value in lookup_params.items() if name in FILTER_PARAMS}
 
     def get_context_data(self, **kwargs):

@@ -7,8 +7,11 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Exported so that every command below sees them: the development settings build the links in
+# emails and calendar files (WAGTAILADMIN_BASE_URL) from the address runserver serves.
+export HOST PORT
 
-.PHONY: run serve worker test test-mariadb lint format check clean mysql-driver
+.PHONY: run serve worker test test-mariadb lint format check clean mysql-driver bench
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,19 +34,25 @@ var:
 	mkdir -p var/static
 
 # Serves the site, and next to it the email worker (django-tasks' db_worker) and a loop that
-# every minute releases lapsed holds, sends due reminders and retries failed emails. Ctrl-C stops all three.
+# every minute releases lapsed holds, reconciles payments with Stripe (a no-op without keys),
+# sends due reminders and retries failed emails. Ctrl-C stops all three.
+# Without REDIS_URL the cache (rate-limit counters, one-time codes) is a database table that the
+# server, the worker and the reminder loop share; createcachetable makes it (idempotent).
 run: $(VENV)/.installed var mysql-driver
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
 	$(PY) manage.py seed_demo
 	@trap 'kill 0' EXIT INT TERM; \
 	$(PY) manage.py db_worker --no-reload --interval 2 & \
-	( while true; do $(PY) manage.py expire_holds; $(PY) manage.py send_reminders; $(PY) manage.py retry_notifications; sleep 60; done ) & \
+	( while true; do $(PY) manage.py expire_holds; $(PY) manage.py reconcile_payments; $(PY) manage.py send_reminders; $(PY) manage.py retry_notifications; sleep 60; done ) & \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 serve: $(VENV)/.installed var mysql-driver
+	$(PY) manage.py createcachetable
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 worker: $(VENV)/.installed var mysql-driver
+	$(PY) manage.py createcachetable
 	$(PY) manage.py db_worker
 
 # The browser journeys run in a process of their own: Playwright keeps an event loop running in
@@ -72,6 +81,12 @@ check: $(VENV)/.installed-dev var
 		WAGTAILADMIN_BASE_URL=https://clinic.example ALLOWED_HOSTS=clinic.example \
 		ATTACHMENT_ENCRYPTION_KEYS=$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())') \
 		$(PY) manage.py check --deploy --fail-level WARNING
+
+# Every page's requests/s, p50/p99 and ratio to a trivial view, in gunicorn with production settings
+# (bench/README.md). SQLite under var/bench/ unless DATABASE_URL says otherwise; REDIS_URL for Redis.
+# Needs Debian's wrk (apt-get install wrk). BENCH_ARGS, e.g. "--doctors 1000 --appointments 1000000".
+bench: $(VENV)/.installed var mysql-driver
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var

@@ -3,13 +3,17 @@
 * Who may **see** an appointment (:func:`can_view`, :func:`get_appointment_for_request`): its
   patient's account, the doctor it is with, clinic staff with the permission, and — for a
   *guest* booking only — a guest whose session proved the reference *and* the email it was
-  booked with (or opened a signed link). Everyone else gets a 404, so a reference's existence is
-  never confirmed.
+  booked with (or opened a signed link). A signed-in reader without rights gets a 404; a
+  signed-out one is sent to sign in (:func:`sign_in_if_anonymous`), for any reference, existing
+  or not. Either way a reference's existence is never confirmed.
 * **Guest grants end when a booking joins an account** (:func:`guest_grant_applies`): once the
   account holder confirms a booking as theirs, the session that booked it, any session that
   proved reference and email, and the signed link in earlier emails stop opening it; the link
   leads to sign-in instead. Otherwise whoever booked with someone else's address would keep
   reading what becomes that patient's record.
+* Who **works as a doctor** (:func:`linked_doctor_page`): a doctor account linked to a doctor
+  page, and — for doctors who joined through the site — only while their application is
+  approved. A doctor waiting for review, sent back or suspended has no doctor's rights at all.
 * Who **read** a prescription, for the access log (:func:`reader_account`).
 * Who may **change** it (:func:`check_owner`): doctors only their own appointments, patients only
   theirs. *Which* changes are allowed when is the lifecycle's table in
@@ -24,13 +28,19 @@ is not recorded: there is nothing to protect, and guesses are the rate limits' b
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from enum import Enum
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.views import redirect_to_login
 from django.core import signing
 from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 
 from home.models import DoctorPage
 from portal.emails import comparable_email
@@ -51,14 +61,18 @@ PRESCRIBABLE_STATUSES = (Appointment.Status.CONFIRMED, Appointment.Status.COMPLE
 def grant_session_access(request: HttpRequest, appointment: Appointment) -> None:
     """Let this browser session see ``appointment`` (after booking it, or proving reference + email).
 
-    Only guest bookings take grants: an account holder's appointment opens by signing in.
+    Only guest bookings take grants: an account holder's appointment opens by signing in. Each
+    grant carries the time it was given and lapses after ``GUEST_SESSION_ACCESS_MINUTES`` (a
+    shared or lost computer must not keep a health record open for the session's two weeks);
+    proving the booking again renews it.
     """
     if appointment.patient_id is not None:
         return
-    granted = list(request.session.get(SESSION_KEY, []))
-    if appointment.reference not in granted:
-        granted = (granted + [appointment.reference])[-50:]
-        request.session[SESSION_KEY] = granted
+    granted = _live_grants(request)
+    granted.pop(appointment.reference, None)
+    granted[appointment.reference] = int(time.time())
+    # Newest last; a session never holds more than 50 (one browser books a handful at most).
+    request.session[SESSION_KEY] = dict(list(granted.items())[-50:])
 
 
 def appointment_for_guest_proof(reference: str, email: str) -> Appointment | None:
@@ -74,8 +88,31 @@ def appointment_for_guest_proof(reference: str, email: str) -> Appointment | Non
 
 
 def session_references(request: HttpRequest) -> list[str]:
-    """The references this browser session proved (empty for a session that proved none)."""
-    return list(request.session.get(SESSION_KEY, []))
+    """The references this browser session proved and that have not lapsed (empty for none)."""
+    return list(_live_grants(request))
+
+
+def end_session_access(request: HttpRequest) -> int:
+    """Remove every guest grant from this browser session ("End access on this browser"); return how many."""
+    ended = len(_live_grants(request))
+    request.session.pop(SESSION_KEY, None)
+    return ended
+
+
+def session_access_ends(request: HttpRequest, reference: str) -> datetime | None:
+    """When this browser's grant for ``reference`` lapses, or None if it holds none."""
+    granted_at = _live_grants(request).get(reference)
+    if granted_at is None:
+        return None
+    return datetime.fromtimestamp(granted_at, tz=UTC) + timedelta(minutes=settings.GUEST_SESSION_ACCESS_MINUTES)
+
+
+def _live_grants(request: HttpRequest) -> dict[str, float]:
+    stored = request.session.get(SESSION_KEY)
+    if not isinstance(stored, dict):  # none yet, or a list from before grants had a time: lapsed
+        return {}
+    oldest = time.time() - settings.GUEST_SESSION_ACCESS_MINUTES * 60
+    return {ref: at for ref, at in stored.items() if isinstance(at, int | float) and at > oldest}
 
 
 def session_grants_apply(user: Any) -> bool:
@@ -102,11 +139,24 @@ def guest_grant_applies(user: Any, appointment: Appointment) -> bool:
 
 
 def linked_doctor_page(user: Any) -> DoctorPage | None:
-    """The doctor page linked to a signed-in doctor's account, or None (not a doctor, or unlinked)."""
+    """The doctor page of a signed-in doctor who may work as one, or None.
+
+    None for anyone who is not a doctor, a doctor with no linked page, and a doctor who joined
+    through the site whose application is not approved (waiting, sent back, suspended): their
+    page may exist as a draft, or still carry past appointments, but they see and change none of
+    them. Doctors set up by staff have no application and keep today's rights.
+    """
     if user is None or not user.is_authenticated or not user.is_doctor:
         return None
-    # A missing reverse one-to-one raises RelatedObjectDoesNotExist, an AttributeError.
-    return getattr(user, "doctor_page", None)
+    # A missing reverse one-to-one raises RelatedObjectDoesNotExist, an AttributeError; both
+    # lookups are cached on the (per-request) user object.
+    page = getattr(user, "doctor_page", None)
+    if page is None:
+        return None
+    application = getattr(user, "doctor_application", None)
+    if application is not None and not application.may_practise:
+        return None
+    return page
 
 
 def is_appointments_doctor(user: Any, appointment: Appointment) -> bool:
@@ -166,6 +216,14 @@ def record_appointment_audit(
     )
 
 
+class SignInRequired(Http404):
+    """An anonymous request may not see this appointment: it should sign in and come back.
+
+    A subclass of :class:`Http404` so that a view not wrapped in :func:`sign_in_if_anonymous`
+    still answers a plain 404, never a 500.
+    """
+
+
 def get_appointment_for_request(
     request: HttpRequest,
     reference: str,
@@ -176,21 +234,26 @@ def get_appointment_for_request(
     record_allowed: bool = True,
     detail: str = "",
 ) -> Appointment:
-    """Return the appointment if this request may see it, else raise Http404.
+    """Return the appointment if this request may see it; otherwise refuse without saying whether it exists.
+
+    A signed-in reader without rights gets :class:`Http404`. An anonymous one (who has no guest
+    grant that opens it) gets :class:`SignInRequired`, *whatever the reference*, existing or
+    not: the links in account holders' emails and calendars lead to sign-in and then to the
+    appointment, and a made-up reference looks exactly the same.
 
     Records ``action`` on ``object_type`` in the audit trail: always when refused (for a
     reference that exists), and when allowed unless ``record_allowed`` is False because the
     caller records what it then does (a change, a prescription read), so a request writes one row.
     """
     queryset = queryset if queryset is not None else Appointment.objects.select_related("doctor")
-    try:
-        appointment = queryset.get(reference=normalize_reference(reference))
-    except Appointment.DoesNotExist:
-        raise Http404("No such appointment.") from None
-    if not can_view(request.user, appointment, session_references(request)):
-        record_appointment_audit(
-            request, appointment, action, object_type=object_type, outcome=AuditEvent.Outcome.REFUSED, detail=detail
-        )
+    appointment = queryset.filter(reference=normalize_reference(reference)).first()
+    if appointment is None or not can_view(request.user, appointment, session_references(request)):
+        if appointment is not None:
+            record_appointment_audit(
+                request, appointment, action, object_type=object_type, outcome=AuditEvent.Outcome.REFUSED, detail=detail
+            )
+        if not request.user.is_authenticated:
+            raise SignInRequired("Sign in to see this appointment.")
         raise Http404("No such appointment.")
     if record_allowed:
         record_appointment_audit(request, appointment, action, object_type=object_type, detail=detail)
@@ -222,6 +285,34 @@ def get_doctors_appointment(
     if record_allowed:
         record_appointment_audit(request, appointment, action, detail="doctor's dashboard")
     return appointment
+
+
+def may_pay(user: Any, appointment: Appointment, session_refs: list[str] | tuple[str, ...] = ()) -> bool:
+    """Only the patient's side pays: the account that booked, or the guest session that proved it.
+
+    Doctors and staff can see the appointment but never pay through the patient's pages (staff
+    record desk payments in the admin), and a patient cannot pay for someone else's booking.
+    """
+    if user.is_authenticated and appointment.patient_id is not None:
+        return appointment.patient_id == user.pk
+    return appointment.reference in session_refs and session_grants_apply(user)
+
+
+def sign_in_if_anonymous(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Wrap a view reached from emails and calendars: :class:`SignInRequired` becomes the sign-in page.
+
+    The sign-in page gets this request's full path as ``next``, so signing in lands on the page
+    the link pointed at (or on a 404 if the account may not see it).
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            return view(request, *args, **kwargs)
+        except SignInRequired:
+            return redirect_to_login(request.get_full_path())
+
+    return wrapper
 
 
 # --- Changing an appointment -----------------------------------------------------------------

@@ -8,9 +8,25 @@ class BookingConfig(AppConfig):
     def ready(self) -> None:
         from allauth.account.signals import email_confirmed
         from django.contrib.auth.signals import user_logged_in
+        from django.core import checks
+        from django.db.models.signals import post_migrate
+        from wagtail.signals import page_published, workflow_rejected
 
         from .appointments.receivers import on_email_confirmed, on_user_logged_in
+        from .onboarding.checks import check_licence_pattern
+        from .onboarding.receivers import on_page_published, on_workflow_rejected, send_wagtail_emails_after_commit
+        from .onboarding.workflow import ensure_vetting_workflow_after_migrate
 
         # Guest bookings found for the patient's verified address are offered, never attached.
         email_confirmed.connect(on_email_confirmed, dispatch_uid="booking.found_bookings_on_confirm")
         user_logged_in.connect(on_user_logged_in, dispatch_uid="booking.found_bookings_on_login")
+
+        # Doctors who join through the site: Wagtail's moderation decides, the application follows.
+        page_published.connect(on_page_published, dispatch_uid="booking.onboarding_page_published")
+        workflow_rejected.connect(on_workflow_rejected, dispatch_uid="booking.onboarding_workflow_rejected")
+        send_wagtail_emails_after_commit()
+        # The "Doctor vetting" workflow is data the code relies on: (re)create it after migrate.
+        post_migrate.connect(
+            ensure_vetting_workflow_after_migrate, sender=self, dispatch_uid="booking.vetting_workflow"
+        )
+        checks.register(check_licence_pattern)

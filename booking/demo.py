@@ -32,6 +32,7 @@ from booking.prescriptions.services import save_prescription, sign_prescription
 from home.demo.content import ACCOUNTS, CLOSED_DAYS, HOURS_PATTERNS, TIME_OFF
 from home.demo.pages import SeedOutput, publish
 from home.models import DoctorPage
+from portal.mfa import DEMO_TOTP_SECRET, enrol_totp
 from portal.models import User
 from portal.phones import normalize_phone
 from portal.roles import sync_role_groups
@@ -63,6 +64,8 @@ class BookingSeeder:
             EmailAddress.objects.get_or_create(
                 user=user, email=user.email, defaults={"verified": True, "primary": True}
             )
+            if user.requires_strong_auth:  # second factor required: an authenticator app with the README's key
+                enrol_totp(user, DEMO_TOTP_SECRET)
             self.accounts[account["email"]] = user
         self.out.report("demo accounts", created, len(ACCOUNTS) - created)
 

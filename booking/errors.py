@@ -87,4 +87,44 @@ class AttachmentRejected(PrescriptionError):
     pass
 
 
+class UploadRejected(BookingError):
+    """An uploaded file is empty, too large, or not what its content should be (``booking.uploads``)."""
+
+
+class ApplicationError(BookingError):
+    """A doctor's application or its review was refused. ``field`` names the form field it concerns, if any."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class PaymentError(BookingError):
+    """A payment or refund was refused or could not be made; ``message`` is safe to show."""
+
+
+class PaymentUnavailable(PaymentError):
+    """The payment service could not be reached (or answered with an error of its own)."""
+
+
+class PaymentRefused(PaymentError):
+    """The payment service, or our own rules, refused this payment step.
+
+    ``code`` is Stripe's error code when Stripe refused (``card_declined``, ``invalid_request``…).
+    """
+
+    def __init__(self, message: str, *, code: str = ""):
+        super().__init__(message)
+        self.code = code
+
+
+class RefundRefused(PaymentError):
+    """A refund that would break the rules (more than was paid, nothing paid, bad amount)."""
+
+
+# Someone else booked the time between the picker being shown and the booking: pick another.
 SLOT_TAKEN_MESSAGE = "That time was just taken — please pick another."
+# The time was never bookable: the picker only offers free slots, so this is a stale or hand-made time.
+SLOT_UNAVAILABLE_MESSAGE = (
+    "That time is not available: it is outside the doctor's hours, on a day the clinic is closed, or too soon."
+)

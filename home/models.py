@@ -60,6 +60,14 @@ class ClinicSettings(BaseSiteSetting):
     opening_hours: models.TextField[str, str] = models.TextField(
         blank=True, help_text="One line per row, e.g. 'Mon–Fri 08:00–18:00'."
     )
+    moderate_doctor_edits: models.BooleanField[bool, bool] = models.BooleanField(
+        "review doctors' profile changes",
+        default=False,
+        help_text=(
+            "When on, changes doctors make to their profile and hours from their dashboard wait for "
+            "staff approval (Doctor vetting workflow) instead of going live at once."
+        ),
+    )
 
     panels = [
         FieldPanel("name"),
@@ -67,6 +75,7 @@ class ClinicSettings(BaseSiteSetting):
         FieldPanel("address"),
         FieldRowPanel([FieldPanel("phone"), FieldPanel("email")]),
         FieldPanel("opening_hours"),
+        MultiFieldPanel([FieldPanel("moderate_doctor_edits")], heading="Doctors"),
     ]
 
     class Meta:
@@ -265,6 +274,15 @@ class DoctorPageQuerySet(PageQuerySet):
         )
 
 
+class OnlinePayment(models.TextChoices):
+    """Whether a doctor's patients pay when they book (read by booking's payments feature)."""
+
+    CLINIC_DEFAULT = "", "As the clinic's default"
+    REQUIRED = "required", "Patients pay online when they book"
+    OPTIONAL = "optional", "Patients choose: online when they book, or at the clinic"
+    OFF = "off", "Patients pay at the clinic"
+
+
 class DoctorPage(Page):
     """A doctor's public profile; ``<its url>book/`` (a booking URL) is where patients book."""
 
@@ -286,7 +304,28 @@ class DoctorPage(Page):
     )
     phone = PhoneNumberField(max_length=32, blank=True)
     consultation_fee: models.DecimalField[Decimal, Decimal] = models.DecimalField(
-        max_digits=8, decimal_places=2, default=Decimal("0.00"), validators=[MinValueValidator(Decimal("0"))]
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="For a consultation in person, in the clinic's currency. 0 means free.",
+    )
+    online_consultation_fee: models.DecimalField[Decimal | None, Decimal | None] = models.DecimalField(
+        "online consultation fee",
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="For an online consultation. Leave empty to charge the same as in person.",
+    )
+    online_payment: models.CharField[str, str] = models.CharField(
+        "paying online",
+        max_length=16,
+        choices=OnlinePayment.choices,
+        default=OnlinePayment.CLINIC_DEFAULT,
+        blank=True,
+        help_text="Applies only once the clinic has set up card payments; until then everyone pays at the clinic.",
     )
     slot_minutes: models.PositiveSmallIntegerField[int, int] = models.PositiveSmallIntegerField(
         "slot length (minutes)",
@@ -316,8 +355,10 @@ class DoctorPage(Page):
         MultiFieldPanel([FieldPanel("address"), FieldPanel("phone")], heading="Contact"),
         MultiFieldPanel(
             [
-                FieldRowPanel([FieldPanel("consultation_fee"), FieldPanel("slot_minutes")]),
+                FieldRowPanel([FieldPanel("consultation_fee"), FieldPanel("online_consultation_fee")]),
+                FieldPanel("slot_minutes"),
                 FieldPanel("offers_online"),
+                FieldPanel("online_payment"),
                 FieldPanel("user"),
             ],
             heading="Appointments",
@@ -351,6 +392,12 @@ class DoctorPage(Page):
     @property
     def qualification_list(self) -> list[str]:
         return [line for line in self.qualifications.splitlines() if line.strip()]
+
+    def fee(self, *, online: bool = False) -> Decimal:
+        """The fee for one consultation; online ones may cost differently (empty = the same)."""
+        if online and self.online_consultation_fee is not None:
+            return self.online_consultation_fee
+        return self.consultation_fee
 
     @property
     def booking_url(self) -> str:

@@ -6,10 +6,12 @@ class PortalConfig(AppConfig):
     verbose_name = "Portal"
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import post_migrate
 
         from .headers import nonce_wagtail_chooser_scripts
         from .roles import ensure_role_groups
+        from .signals import on_user_logged_in
 
         # Groups and their permissions are data the code relies on: (re)create them after
         # every migrate so a fresh database and an upgraded one end up the same. Permissions of
@@ -18,3 +20,5 @@ class PortalConfig(AppConfig):
 
         # Wagtail's chooser widgets write their start-up <script> from Python; give it the nonce.
         nonce_wagtail_chooser_scripts()
+
+        user_logged_in.connect(on_user_logged_in, dispatch_uid="portal.on_user_logged_in")

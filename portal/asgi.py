@@ -2,7 +2,7 @@ import os
 
 from django.core.asgi import get_asgi_application
 
-from .middleware import BodyLimitASGIMiddleware
+from .body_limit import BodyLimitASGIMiddleware
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.dev")
 

@@ -17,3 +17,8 @@ class LoginForm(AllauthLoginForm):
 
     def clean_login(self) -> str:
         return comparable_email(super().clean_login())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "remember" in self.fields:  # allauth's "Remember Me", in the site's sentence case
+            self.fields["remember"].label = "Remember me"

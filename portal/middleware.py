@@ -1,161 +1,102 @@
-"""Refuse request bodies above ``MAX_REQUEST_BODY_BYTES`` before anything reads them.
+"""Stronger sessions for the accounts that see many patients' data: clinic staff and doctors.
 
-Why a middleware of our own: ``DATA_UPLOAD_MAX_MEMORY_SIZE`` only bounds form fields that are not
-files, so a 100 MB anonymous POST with a file part (or any raw body) was read and spooled to disk
-in full before a view could say no. This middleware looks at the declared ``Content-Length``
-first, so an oversized body is answered with 413 without reading a byte of it.
+* **Second factor required.** A staff member or doctor without an authenticator is sent to set
+  one up before any other page (the Wagtail admin and the dashboard included); only the account
+  pages (``/accounts/``: the set-up itself, re-authentication, email verification, sign-out)
+  and static files stay reachable. Sign-in itself asks for the code through allauth's MFA stage
+  once an authenticator exists.
+* **Idle and absolute timeouts.** A session that saw no request for
+  ``STAFF_SESSION_IDLE_MINUTES``, or began more than ``STAFF_SESSION_MAX_HOURS`` ago, is signed
+  out and sent to the sign-in page with a message. Wagtail's editing-session pings, which an open
+  editor tab sends on its own, do not count as activity.
 
-A body sent with ``Transfer-Encoding: chunked`` has no length up front. Under WSGI, Django reads
-only ``CONTENT_LENGTH`` bytes, so such a body would silently arrive empty; when the server marks
-the input as terminated (``wsgi.input_terminated``, as gunicorn does) the body is read here up to
-the limit and handed on with its real length, and refused with 413 the moment it passes the
-limit. Without that mark a chunked body cannot be read safely and is refused with 411.
+Patients keep Django's ordinary session lifetime; they may add a second factor if they wish.
 """
 
 from __future__ import annotations
 
-import io
-import logging
+import time
+from functools import cached_property
 
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
-from django.core.handlers.wsgi import LimitedStream
-from django.http import HttpRequest, HttpResponse
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.http import urlencode
 
-logger = logging.getLogger(__name__)
-
-READ_CHUNK = 64 * 1024
-
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
-<body><h1>{title}</h1><p>{text}</p></body></html>
-"""
-
-
-def _plain_page(status: int, title: str, text: str) -> HttpResponse:
-    # A fixed page without templates or database queries: it answers abuse, so it must be cheap.
-    return HttpResponse(_PAGE.format(title=title, text=text), status=status, content_type="text/html; charset=utf-8")
+AUTH_STARTED = "portal.auth_started"
+AUTH_SEEN = "portal.auth_seen"
+MFA_CONFIRMED = "portal.mfa_confirmed"
+# The last-seen time is written at most this often, so most requests do not save the session.
+SEEN_RESOLUTION_SECONDS = 60
 
 
-def too_large(limit: int) -> HttpResponse:
-    megabytes = limit / (1024 * 1024)
-    return _plain_page(
-        413,
-        "Request too large",
-        f"What you sent is larger than this site accepts ({megabytes:.0f} MB at most). "
-        "Please go back and send a smaller file.",
-    )
+def stamp_session(request: HttpRequest) -> None:
+    """Start the session's clocks; called when anyone signs in (``user_logged_in``)."""
+    now = time.time()
+    request.session[AUTH_STARTED] = now
+    request.session[AUTH_SEEN] = now
 
 
-def _is_chunked(request: HttpRequest) -> bool:
-    return "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
-
-
-class RequestBodyLimitMiddleware:
-    """Answer 413 to bodies longer than ``settings.MAX_REQUEST_BODY_BYTES`` (see the module doc)."""
-
-    def __init__(self, get_response):
+class StrongAuthMiddleware:
+    def __init__(self, get_response) -> None:
         self.get_response = get_response
 
+    @cached_property
+    def open_prefixes(self) -> tuple[str, ...]:
+        """Paths a staff member or doctor without a second factor may still reach."""
+        accounts = reverse("account_login").removesuffix("login/")
+        prefixes = [
+            accounts,
+            settings.STATIC_URL,
+            settings.MEDIA_URL,
+            reverse("healthz"),
+            *settings.STRONG_AUTH_OPEN_PATHS,
+        ]
+        return tuple(prefix for prefix in prefixes if prefix and prefix != "/")
+
+    @cached_property
+    def background_prefixes(self) -> tuple[str, ...]:
+        """Requests a page makes on its own, which say nothing about the person being there."""
+        return (reverse("wagtailadmin_home") + "editing-sessions/",)
+
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        limit = settings.MAX_REQUEST_BODY_BYTES
-        declared = request.META.get("CONTENT_LENGTH") or ""
-        if declared.strip():
-            try:
-                length = int(declared)
-            except ValueError:
-                return _plain_page(400, "Bad request", "The request's length header is not a number.")
-            if length > limit:
-                logger.warning("Refused a %d-byte request body to %s (limit %d).", length, request.path, limit)
-                return too_large(limit)
-        elif _is_chunked(request):
-            refusal = self._buffer_chunked_body(request, limit)
-            if refusal is not None:
-                return refusal
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.requires_strong_auth:
+            response = self.end_expired_session(request) or self.require_second_factor(request, user)
+            if response is not None:
+                return response
         return self.get_response(request)
 
-    def _buffer_chunked_body(self, request: HttpRequest, limit: int) -> HttpResponse | None:
-        """Read a chunked body (at most ``limit`` bytes) so Django can parse it with a known length."""
-        stream = request.META.get("wsgi.input")
-        if stream is None or not request.META.get("wsgi.input_terminated"):
-            # ASGI requests arrive here already read, and bounded by BodyLimitASGIMiddleware; a
-            # WSGI server that does not terminate the input gives no safe way to read it.
-            if stream is None:
-                return None
-            return _plain_page(411, "Length required", "Send the request with a Content-Length header.")
-        body = bytearray()
-        while len(body) <= limit:
-            chunk = stream.read(min(READ_CHUNK, limit + 1 - len(body)))
-            if not chunk:
-                break
-            body += chunk
-        if len(body) > limit:
-            logger.warning("Refused a chunked request body over %d bytes to %s.", limit, request.path)
-            return too_large(limit)
-        request.META["CONTENT_LENGTH"] = str(len(body))
-        request._stream = LimitedStream(io.BytesIO(bytes(body)), len(body))  # type: ignore[assignment]  # what Django uses
-        return None
+    def end_expired_session(self, request: HttpRequest) -> HttpResponse | None:
+        session = request.session
+        now = time.time()
+        started = session.get(AUTH_STARTED)
+        seen = session.get(AUTH_SEEN)
+        if started is None or seen is None:  # a session from before these clocks existed
+            stamp_session(request)
+            return None
+        if now - started > settings.STAFF_SESSION_MAX_HOURS * 3600:
+            reason = f"For your patients' safety you are signed out after {settings.STAFF_SESSION_MAX_HOURS} hours."
+        elif now - seen > settings.STAFF_SESSION_IDLE_MINUTES * 60:
+            reason = f"You were signed out after {settings.STAFF_SESSION_IDLE_MINUTES} minutes without activity."
+        else:
+            if now - seen >= SEEN_RESOLUTION_SECONDS and not request.path.startswith(self.background_prefixes):
+                session[AUTH_SEEN] = now
+            return None
+        logout(request)
+        messages.info(request, reason + " Please sign in again.")
+        next_path = request.get_full_path() if request.method == "GET" else "/"
+        return HttpResponseRedirect(reverse("account_login") + "?" + urlencode({"next": next_path}))
 
-
-class BodyLimitASGIMiddleware:
-    """The same limit for ASGI, where Django reads the whole body before any middleware runs.
-
-    Wraps the ASGI application (``portal/asgi.py``): a declared ``content-length`` above the limit
-    is answered with 413 before the application starts; a body without one is counted as it
-    arrives, and once it passes the limit the application is told the client left (so it stops
-    reading and discards what it spooled) and the 413 is sent in its place.
-    """
-
-    def __init__(self, app):
-        self.app = app
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        limit = settings.MAX_REQUEST_BODY_BYTES
-        headers = dict(scope.get("headers") or [])
-        declared = headers.get(b"content-length", b"").strip()
-        if declared:
-            try:
-                length = int(declared)
-            except ValueError:
-                return await _send_page(send, _plain_page(400, "Bad request", "The length header is not a number."))
-            if length > limit:
-                logger.warning("Refused a %d-byte request body to %s (limit %d).", length, scope.get("path"), limit)
-                return await _send_page(send, too_large(limit))
-
-        received = 0
-        over_limit = False
-        started = False
-
-        async def counting_receive():
-            nonlocal received, over_limit
-            if over_limit:
-                return {"type": "http.disconnect"}
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    over_limit = True
-                    logger.warning("Refused a request body over %d bytes to %s.", limit, scope.get("path"))
-                    return {"type": "http.disconnect"}
-            return message
-
-        async def tracking_send(message):
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        await self.app(scope, counting_receive, tracking_send)
-        if over_limit and not started:
-            await _send_page(send, too_large(limit))
-        return None
-
-
-async def _send_page(send, response: HttpResponse) -> None:
-    headers = [
-        (b"content-type", response["Content-Type"].encode("latin-1")),
-        (b"content-length", str(len(response.content)).encode("latin-1")),
-    ]
-    await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
-    await send({"type": "http.response.body", "body": response.content})
+    def require_second_factor(self, request: HttpRequest, user) -> HttpResponse | None:
+        if request.session.get(MFA_CONFIRMED) == user.pk or request.path.startswith(self.open_prefixes):
+            return None
+        if is_mfa_enabled(user, [Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]):
+            # Remembered for the session: one query at its start, not one per page.
+            request.session[MFA_CONFIRMED] = user.pk
+            return None
+        return HttpResponseRedirect(reverse("mfa_activate_totp"))

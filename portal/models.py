@@ -83,3 +83,9 @@ class User(AbstractUser):
     @property
     def is_clinic_staff(self) -> bool:
         return self.role == self.Role.STAFF or self.is_superuser
+
+    @property
+    def requires_strong_auth(self) -> bool:
+        """Staff and doctors see many patients' health data: a second factor is required and
+        their sessions time out (``portal.middleware``); for patients a second factor is optional."""
+        return self.is_doctor or self.is_clinic_staff

@@ -35,6 +35,8 @@ STAFF_PERMISSIONS = [
     ("wagtaildocs", "choose_document"),
     ("home", "change_clinicsettings"),
     ("booking", "view_appointment"),
+    # Booking for patients who phone ("New appointment"): through the booking service, never a model form.
+    ("booking", "add_appointment"),
     ("booking", "change_appointment"),
     ("booking", "view_notification"),
     ("booking", "view_prescription"),
@@ -43,6 +45,15 @@ STAFF_PERMISSIONS = [
     ("booking", "add_clinicclosure"),
     ("booking", "change_clinicclosure"),
     ("booking", "delete_clinicclosure"),
+    # Payments: read every record, record desk payments, refund (fully or partly, with a reason).
+    ("payments", "view_payment"),
+    ("payments", "add_payment"),
+    ("payments", "view_refund"),
+    ("payments", "add_refund"),
+    ("payments", "view_stripeevent"),
+    # Doctors who join through the site: review applications, read their documents, suspend.
+    ("booking", "view_doctorapplication"),
+    ("booking", "change_doctorapplication"),
 ]
 
 AUDITOR_PERMISSIONS = [

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.urls import include, path
+from django.views.generic import RedirectView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
@@ -10,6 +11,9 @@ from .views import healthz, signup
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Wagtail's own login form would sign staff in with a password alone, past allauth's limits
+    # and second factor: it only ever redirects to allauth's (the query string, ?next=, is kept).
+    path("admin/login/", RedirectView.as_view(url=settings.WAGTAILADMIN_LOGIN_URL, query_string=True)),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     # Ahead of allauth's own sign-up URL: the same view, with a lost race answered by a message.

@@ -14,6 +14,9 @@ from decimal import Decimal
 from itertools import count
 from urllib.parse import urlsplit
 
+import pyotp
+from allauth.account.models import EmailAddress
+from django.urls import reverse
 from django.utils import timezone
 from wagtail.models import Page, Site
 
@@ -30,10 +33,14 @@ from home.models import (
     SpecializationPage,
     StandardPage,
 )
+from portal.mfa import enrol_totp
 from portal.models import User
 from portal.roles import group_for_role
 
 PASSWORD = "a-long-test-password-42"
+# Staff and doctors must have a second factor (portal.middleware): test users of those roles get
+# an authenticator app with this key, and sign_in() answers the code like the person's phone.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 _seq = count(1)
 
 
@@ -85,7 +92,8 @@ def make_doctor(
     return doctor
 
 
-def make_user(email: str, role: str = User.Role.PATIENT, **extra) -> User:
+def make_user(email: str, role: str = User.Role.PATIENT, *, mfa: bool | None = None, **extra) -> User:
+    """A user of ``role``; staff and doctors get an authenticator app (``TOTP_SECRET``) unless ``mfa=False``."""
     extra.setdefault("first_name", email.split("@")[0].title())
     extra.setdefault("last_name", "Tester")
     extra.setdefault("mobile", "+447700900123")
@@ -93,7 +101,32 @@ def make_user(email: str, role: str = User.Role.PATIENT, **extra) -> User:
         extra.setdefault("is_staff", True)
     user = User.objects.create_user(email=email, password=PASSWORD, role=role, **extra)
     user.groups.add(group_for_role(role))
+    if mfa if mfa is not None else user.requires_strong_auth:
+        enrol_totp(user, TOTP_SECRET)
     return user
+
+
+def totp_code(secret: str = TOTP_SECRET) -> str:
+    """The code an authenticator app holding ``secret`` shows now."""
+    return pyotp.TOTP(secret).now()
+
+
+def verify_email(user: User) -> None:
+    """Give ``user`` the verified primary address that allauth's mandatory verification asks for."""
+    EmailAddress.objects.get_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})
+
+
+def sign_in(client, user: User, password: str = PASSWORD, *, secret: str = TOTP_SECRET, **request_extra):
+    """Sign ``user`` in through allauth's forms, answering the second-factor step if it comes.
+
+    Returns the last response. ``request_extra`` goes to every request (e.g. ``REMOTE_ADDR`` to
+    sign in from a given address, ``HTTP_HOST``).
+    """
+    verify_email(user)
+    response = client.post(reverse("account_login"), {"login": user.email, "password": password}, **request_extra)
+    if response.status_code == 302 and response["Location"] == reverse("mfa_authenticate"):
+        response = client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)}, **request_extra)
+    return response
 
 
 # --- Appointments ------------------------------------------------------------------------------
@@ -218,3 +251,12 @@ def confirm_by_email(client, appointment):
     path = confirm_link_path(appointment)
     assert client.get(path).status_code == 200
     return client.post(path, {"action": "confirm"})
+
+
+def sent_to_sign_in(response) -> bool:
+    """True if a signed-out request was refused the way every appointment URL refuses it: to sign-in.
+
+    An anonymous request for an appointment it may not see goes to the sign-in page whatever the
+    reference (existing or made up), so nothing tells the two apart.
+    """
+    return response.status_code == 302 and response["Location"].startswith(reverse("account_login") + "?next=")

@@ -55,12 +55,31 @@ class BookingForm(forms.Form):
         widget=forms.RadioSelect,
     )
 
-    def __init__(self, *args, offers_online: bool = False, **kwargs):
+    PAY_ONLINE = "online"
+    PAY_AT_CLINIC = "clinic"
+
+    def __init__(self, *args, offers_online: bool = False, payment_choice: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         protect_text_fields(self)
         if not offers_online:
             in_person = [(Appointment.Mode.IN_PERSON, Appointment.Mode.IN_PERSON.label)]
             self.fields["mode"].choices = in_person  # type: ignore[attr-defined]  # a ChoiceField
+        if payment_choice:
+            # Only where the doctor lets patients choose; the checkout decides what each choice means.
+            self.fields["payment"] = forms.ChoiceField(
+                label="Payment",
+                choices=[
+                    (self.PAY_ONLINE, "Pay online now, by card"),
+                    (self.PAY_AT_CLINIC, "Pay at the clinic on the day"),
+                ],
+                initial=self.PAY_ONLINE,
+                widget=forms.RadioSelect,
+                error_messages={"required": "Choose how you would like to pay."},
+            )
+
+    @property
+    def chose_online_payment(self) -> bool:
+        return self.cleaned_data.get("payment") == self.PAY_ONLINE
 
     def clean_slot(self) -> datetime:
         raw = self.cleaned_data["slot"]

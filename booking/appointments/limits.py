@@ -121,17 +121,19 @@ def check_booking_details(request: HttpRequest, email: str, *, is_guest: bool) -
     if not is_guest:
         return
     minutes = settings.GUEST_CONFIRMATION_MINUTES
-    waiting = Appointment.objects.filter(status=Appointment.Status.UNCONFIRMED, hold_expires_at__gt=timezone.now())
+    # Unproven holds: awaiting email confirmation, or a payment (booking.payments), which is how a
+    # paid booking is confirmed.
+    waiting = Appointment.objects.filter(status__in=Appointment.HOLD_STATUSES, hold_expires_at__gt=timezone.now())
     if waiting.filter(email=normalize_email(email)).count() >= settings.GUEST_UNCONFIRMED_PER_EMAIL:
         raise _refuse(
-            "Several bookings made with this email address are still waiting to be confirmed. Please open "
-            "the emails we sent and confirm the ones you want (the others are released within "
+            "Several bookings made with this email address are still waiting to be confirmed or paid. Please "
+            "open the emails we sent and confirm the ones you want (the others are released within "
             f"{minutes} minutes), then try again{_or_phone(request)}.",
             minutes * 60,
         )
     if waiting.filter(booked_from=address_key(request)).count() >= settings.GUEST_UNCONFIRMED_PER_ADDRESS:
         raise _refuse(
-            "Several bookings made from your network are still waiting to be confirmed by email. Please "
+            "Several bookings made from your network are still waiting to be confirmed by email or paid. Please "
             "confirm them from the emails we sent (the others are released within "
             f"{minutes} minutes), then try again{_or_phone(request)}. "
             "Signed-in patients are not affected.",

@@ -28,9 +28,10 @@ from portal.emails import InvalidEmail, normalize_email
 
 from ..access import check_owner
 from ..audit.services import Origin, record_audit
-from ..availability.selectors import booking_window, doctor_free_slots
+from ..availability.selectors import booking_window, doctor_free_slots, slot_taken
 from ..errors import (
     SLOT_TAKEN_MESSAGE,
+    SLOT_UNAVAILABLE_MESSAGE,
     AlreadyConfirmed,
     BookingError,
     ConfirmationLapsed,
@@ -53,10 +54,16 @@ class PatientDetails:
     mode: str = Appointment.Mode.IN_PERSON
 
 
-def lock_doctor(doctor_id: int) -> DoctorPage:
-    """Lock and return the live doctor page; the lock serialises bookings of this doctor."""
+def lock_doctor(doctor_id: int, *, live_only: bool = True) -> DoctorPage:
+    """Lock and return the doctor page; the lock serialises bookings of this doctor.
+
+    Only a live page takes bookings. ``live_only=False`` is for the doctor an appointment is
+    moved *away* from: staff must still be able to move a withdrawn or suspended doctor's patients
+    to a colleague.
+    """
+    doctors = DoctorPage.objects.select_for_update()
     try:
-        return DoctorPage.objects.select_for_update().live().get(pk=doctor_id)
+        return (doctors.live() if live_only else doctors).get(pk=doctor_id)
     except DoctorPage.DoesNotExist:
         raise DoctorUnavailable("This doctor is not taking bookings.") from None
 
@@ -64,7 +71,12 @@ def lock_doctor(doctor_id: int) -> DoctorPage:
 def _check_slot(
     doctor: DoctorPage, starts_at: datetime, *, now: datetime | None, ignore: Appointment | None = None
 ) -> None:
-    """Raise SlotUnavailable unless ``starts_at`` is one of the doctor's free slot starts."""
+    """Raise unless ``starts_at`` is one of the doctor's free slot starts.
+
+    :class:`SlotTaken` when another booking holds the time (the picker was out of date: pick
+    another), :class:`SlotUnavailable` when the time was never bookable (outside the doctor's
+    hours, a closed day, too soon, beyond the horizon).
+    """
     if timezone.is_naive(starts_at):
         raise SlotUnavailable("That time is not valid.")
     if starts_at <= (now or timezone.now()):
@@ -79,10 +91,11 @@ def _check_slot(
             f"Bookings open {settings.BOOKING_HORIZON_DAYS} days ahead — please pick an earlier date."
         )
     slots = doctor_free_slots(doctor, day, day, now=now, ignore=ignore)
-    if not any(slot.start == starts_at for slot in slots):
-        raise SlotUnavailable(
-            "That time is not available: it is outside the doctor's hours, too soon, or already taken."
-        )
+    if any(slot.start == starts_at for slot in slots):
+        return
+    if slot_taken(doctor, starts_at, now=now, ignore=ignore):
+        raise SlotTaken(SLOT_TAKEN_MESSAGE)
+    raise SlotUnavailable(SLOT_UNAVAILABLE_MESSAGE)
 
 
 @transaction.atomic
@@ -97,24 +110,32 @@ def book_appointment(
     hold_until: datetime | None = None,
     origin: Origin | None = None,
     booked_from: str = "",
+    actor: Actor | None = None,
 ) -> Appointment:
     """Book ``starts_at`` with the doctor, or raise a :class:`BookingError` and save nothing.
 
-    ``patient`` is the signed-in patient's account, or ``None`` for a guest; ``origin`` where the
-    request came from, for the audit trail. ``status`` is where the booking starts: pending (the
-    doctor confirms), or a hold status (awaiting the patient's email confirmation or payment)
-    that keeps the slot only until ``hold_until``. The email is stored in the normal form of
-    ``portal.emails``: lookups, signed links and accounts compare it exactly.
-    A booking awaiting email confirmation is sent the "confirm your booking" email instead of
-    "received". ``booked_from`` is the keyed hash of the booking client's network (see
-    ``booking.appointments.limits``), kept only while the booking is unconfirmed.
+    ``patient`` is the patient's account, or ``None`` for a guest; ``origin`` where the request
+    came from, for the audit trail. ``actor`` is who books, for the timeline: the patient or
+    guest themselves by default, or clinic staff booking for a patient who phoned. ``status`` is
+    where the booking starts: pending (the doctor confirms), a hold status (awaiting the
+    patient's email confirmation or payment) that keeps the slot only until ``hold_until``, or
+    confirmed, which only the clinic's side may choose: its own booking needs no one else's
+    confirmation. The first email follows the status (``FIRST_EMAIL``): "confirm your booking"
+    for a booking awaiting email confirmation, "confirmed" with the calendar invite for the
+    clinic's own booking, none while awaiting payment, "received" otherwise.
+    The email is stored in the normal form of ``portal.emails``: lookups, signed links and
+    accounts compare it exactly. ``booked_from`` is the keyed hash of the booking client's
+    network (see ``booking.appointments.limits``), kept only while the booking is unconfirmed.
     """
+    actor = actor or Actor(Actor.PATIENT if patient else Actor.GUEST, patient, origin=origin)
     try:
         email = normalize_email(details.email)
     except InvalidEmail as exc:
         raise BookingError(str(exc)) from None
     if status not in Appointment.ACTIVE_STATUSES:
         raise ValueError(f"A booking cannot start as {status}.")
+    if status == Status.CONFIRMED and actor.role not in CLINIC_SIDE:
+        raise TransitionRefused("Only the clinic can book an appointment as confirmed.")
     now = now or timezone.now()
     doctor = lock_doctor(doctor_id)
     release_stale_holds(doctor.pk, now=now)
@@ -131,25 +152,34 @@ def book_appointment(
         mode=details.mode,
         starts_at=starts_at,
         ends_at=starts_at + timedelta(minutes=doctor.slot_minutes),
-        fee=doctor.consultation_fee,
+        fee=doctor.fee(online=details.mode == Appointment.Mode.ONLINE),
         booked_from=booked_from,
     )
     appointment.set_status(status, hold_until=hold_until)
+    if appointment.is_confirmed and appointment.is_online:
+        appointment.meeting_url = generate_meeting_url(appointment)
     try:
         # A savepoint, so the outer transaction stays usable after a constraint violation.
         with transaction.atomic():
             appointment.save()
     except IntegrityError:
         raise SlotTaken(SLOT_TAKEN_MESSAGE) from None
-    actor = Actor(Actor.PATIENT if patient else Actor.GUEST, patient, origin=origin)
     record_event(appointment, actor, from_status="")
     _audit_change(appointment, actor, "booked", guest_email=appointment.email)
-    queue_notification(appointment, FIRST_EMAIL.get(Status(appointment.status), Notification.Kind.RECEIVED))
+    first_email = FIRST_EMAIL.get(Status(appointment.status), Notification.Kind.RECEIVED)
+    if first_email:
+        queue_notification(appointment, first_email)
     return appointment
 
 
-# The first email a new booking gets, by the status it starts in; "received" unless listed.
-FIRST_EMAIL = {Appointment.Status.UNCONFIRMED: Notification.Kind.CONFIRM_EMAIL}
+# The first email a new booking gets, by the status it starts in; "received" unless listed, none
+# for None. A booking being paid for gets nothing yet: the patient is on the pay page, and the
+# payment's receipt (booking.payments) is the first email once it is paid.
+FIRST_EMAIL: dict[str, str | None] = {
+    Appointment.Status.UNCONFIRMED: Notification.Kind.CONFIRM_EMAIL,
+    Appointment.Status.CONFIRMED: Notification.Kind.CONFIRMED,
+    Appointment.Status.PENDING_PAYMENT: None,
+}
 
 
 def book_on_website(
@@ -161,6 +191,7 @@ def book_on_website(
     booked_from: str = "",
     now: datetime | None = None,
     origin: Origin | None = None,
+    payment_due: datetime | None = None,
 ) -> Appointment:
     """A booking made on the public site: where it starts depends on who made it.
 
@@ -170,8 +201,25 @@ def book_on_website(
     (:func:`confirm_guest_email`); unconfirmed, the hold lapses and the time is released by the
     usual expiry. That keeps one client from filling a diary with made-up addresses, and keeps
     the clinic from mailing strangers more than once.
+
+    A booking that must be paid first (``payment_due``, from the checkout) starts as awaiting
+    payment for anyone, holding its time until then: the card payment is its confirmation, no
+    email goes out before it, and a guest's payment holds count against the same caps as
+    unconfirmed bookings (``limits``).
     """
     now = now or timezone.now()
+    if payment_due is not None:
+        return book_appointment(
+            doctor_id=doctor_id,
+            starts_at=starts_at,
+            details=details,
+            patient=patient,
+            now=now,
+            origin=origin,
+            status=Appointment.Status.PENDING_PAYMENT,
+            hold_until=payment_due,
+            booked_from="" if patient is not None else booked_from,
+        )
     if patient is not None:
         return book_appointment(
             doctor_id=doctor_id, starts_at=starts_at, details=details, patient=patient, now=now, origin=origin
@@ -272,6 +320,9 @@ TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     (Status.UNCONFIRMED, Status.EXPIRED): frozenset({Actor.SYSTEM}),
     (Status.UNCONFIRMED, Status.CANCELLED): PATIENT_SIDE | {Actor.STAFF, Actor.SYSTEM},
     (Status.PENDING_PAYMENT, Status.PENDING): frozenset({Actor.SYSTEM}),
+    # A guest who chose to pay online and then pays at the clinic instead: like any guest
+    # booking, it now waits for the emailed confirmation.
+    (Status.PENDING_PAYMENT, Status.UNCONFIRMED): frozenset({Actor.SYSTEM}),
     (Status.PENDING_PAYMENT, Status.CONFIRMED): frozenset({Actor.SYSTEM}),
     (Status.PENDING_PAYMENT, Status.EXPIRED): frozenset({Actor.SYSTEM}),
     (Status.PENDING_PAYMENT, Status.CANCELLED): PATIENT_SIDE | {Actor.STAFF, Actor.SYSTEM},
@@ -327,9 +378,15 @@ def lock_appointment(appointment: Appointment) -> Appointment:
     """Lock the appointment's row and re-read it (with its doctor): the one lock every change takes.
 
     Re-reading under the lock is what makes two people acting at once safe: the second one sees
-    the first one's status, not the one their page was built from.
+    the first one's status, not the one their page was built from. Only the appointment's row is
+    locked: on MySQL/MariaDB a ``SELECT … FOR UPDATE`` with a join locks the joined doctor rows
+    too, and a change holding an appointment while waiting for its doctor deadlocks with a
+    booking holding the doctor while it releases that doctor's stale holds. The doctor is read
+    without a lock; whoever needs the doctor's lock takes it first (``lock_doctor``).
     """
-    return Appointment.objects.select_for_update().select_related("doctor").get(pk=appointment.pk)
+    locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    locked.doctor = DoctorPage.objects.get(pk=locked.doctor_id)
+    return locked
 
 
 def record_event(
@@ -406,6 +463,11 @@ NOTIFY_ON = {
 NOTIFY_ON_MOVE: dict[tuple[str, str], str | None] = {
     (Status.UNCONFIRMED, Status.PENDING): "received",
     (Status.UNCONFIRMED, Status.CANCELLED): None,
+    # Nothing was booked until it is paid: cancelling the unpaid hold sends nothing either.
+    (Status.PENDING_PAYMENT, Status.CANCELLED): None,
+    (Status.PENDING_PAYMENT, Status.UNCONFIRMED): Notification.Kind.CONFIRM_EMAIL,
+    # Paying at the clinic instead: the request now reaches the doctor, as on booking.
+    (Status.PENDING_PAYMENT, Status.PENDING): None,
 }
 
 
@@ -456,6 +518,49 @@ def expire_stale_holds(*, now: datetime | None = None) -> int:
         expire_hold(appointment, now=now)
         expired += 1
     return expired
+
+
+# The one way out of EXPIRED: a payment that arrived after its hold ran out takes the slot again
+# through :func:`reinstate_expired_hold` (doctor lock and slot check, as for a new booking).
+REINSTATE_TARGETS = frozenset({Status.PENDING, Status.CONFIRMED})
+
+
+@transaction.atomic
+def reinstate_expired_hold(
+    appointment: Appointment, target: str, *, remark: str = "", now: datetime | None = None
+) -> Appointment:
+    """Give an expired hold its slot back, if the slot is still free; otherwise change nothing.
+
+    For the system only (a payment that succeeded after the hold lapsed). It takes the same
+    doctor lock, releases the same stale holds and runs the same slot check as
+    :func:`book_appointment`, so it can never take a time someone else holds: a time that was
+    taken, or is now too soon, raises :class:`SlotUnavailable` and nothing is saved.
+    """
+    if target not in REINSTATE_TARGETS:
+        raise ValueError(f"An expired hold cannot be reinstated as {target}.")
+    now = now or timezone.now()
+    doctor = lock_doctor(appointment.doctor_id)
+    release_stale_holds(doctor.pk, now=now)
+    locked = lock_appointment(appointment)
+    if locked.status != Status.EXPIRED:
+        raise TransitionRefused(f"A {locked.get_status_display().lower()} appointment cannot be reinstated.")
+    _check_slot(doctor, locked.starts_at, now=now, ignore=locked)
+    locked.set_status(target)
+    if target == Status.CONFIRMED and locked.mode == Appointment.Mode.ONLINE and not locked.meeting_url:
+        locked.meeting_url = generate_meeting_url(locked)
+    locked.ics_sequence += 1
+    try:
+        with transaction.atomic():
+            locked.save()
+    except IntegrityError:
+        raise SlotTaken(SLOT_TAKEN_MESSAGE) from None
+    actor = Actor(Actor.SYSTEM)
+    record_event(locked, actor, from_status=Status.EXPIRED, to_status=target, remark=remark, now=now)
+    _audit_change(locked, actor, f"status {Status.EXPIRED} to {target} (reinstated: paid after the hold)")
+    if target in NOTIFY_ON:
+        queue_notification(locked, NOTIFY_ON[Status(target)], remark=remark)
+    appointment.refresh_from_db()
+    return appointment
 
 
 def transition(
@@ -598,7 +703,10 @@ def _move_appointment(
     if doctor_id != appointment.doctor_id and actor.role != Actor.STAFF:
         raise TransitionRefused("Only clinic staff can move an appointment to another doctor.")
     # Lock doctors in primary-key order so two moves between the same pair cannot deadlock.
-    locked_doctors = {pk: lock_doctor(pk) for pk in sorted({appointment.doctor_id, doctor_id})}
+    # Only the doctor it moves to must be taking bookings.
+    locked_doctors = {
+        pk: lock_doctor(pk, live_only=pk == doctor_id) for pk in sorted({appointment.doctor_id, doctor_id})
+    }
     for pk in locked_doctors:
         release_stale_holds(pk, now=now)
     locked = lock_appointment(appointment)

@@ -16,6 +16,7 @@ PAGE_PATH = r"(?P<page_path>[-\w]+(?:/[-\w]+)*)"
 
 urlpatterns = [
     path("appointments/find/", views.find_appointment, name="find"),
+    path("appointments/end-browser-access/", views.end_browser_access, name="end_browser_access"),
     path("appointments/<str:reference>/", views.appointment_detail, name="detail"),
     path("appointments/<str:reference>/access/<str:token>/", views.guest_link, name="guest_link"),
     path("appointments/<str:reference>/confirm/<str:token>/", views.confirm_email, name="confirm_email"),

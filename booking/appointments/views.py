@@ -27,10 +27,14 @@ from ..access import (
     appointment_from_confirm_token,
     appointment_from_token,
     can_view,
+    end_session_access,
     get_appointment_for_request,
     grant_session_access,
     guest_grant_applies,
     record_appointment_audit,
+    session_access_ends,
+    session_references,
+    sign_in_if_anonymous,
 )
 from ..audit.services import Origin
 from ..availability.selectors import slot_week
@@ -38,9 +42,10 @@ from ..errors import AlreadyConfirmed, BookingError, ClaimRefused, ProofOfWorkRe
 from ..models import Appointment, AuditEvent, normalize_reference
 from ..notifications.calendar import appointment_ics as build_ics
 from . import limits
+from .checkout import MoneySummary, get_checkout
 from .claims import claim_booking, dismiss_booking, found_bookings
 from .forms import BookingForm, CancelForm, FindAppointmentForm
-from .selectors import bookable_doctor, has_signed_prescription, patient_appointments
+from .selectors import bookable_doctor, has_signed_prescription, own_booking_of_slot, patient_appointments
 from .services import (
     Actor,
     book_on_website,
@@ -101,13 +106,19 @@ def _book_from_form(request: HttpRequest, doctor, form: BookingForm) -> Appointm
     if not form.is_valid():
         return None
     limits.check_booking_details(request, form.cleaned_data["email"], is_guest=patient is None)
+    now = timezone.now()
+    payment_due = get_checkout().payment_due(
+        doctor, mode=form.cleaned_data["mode"], pay_online=form.chose_online_payment, now=now
+    )
     return book_on_website(
         doctor_id=doctor.pk,
         starts_at=form.cleaned_data["slot"],
         details=form.details(),
         patient=patient,
         booked_from="" if patient else limits.address_key(request),
+        now=now,
         origin=Origin.from_request(request),
+        payment_due=payment_due,
     )
 
 
@@ -116,29 +127,43 @@ def book_with_doctor(request: HttpRequest, page_path: str) -> HttpResponse:
     """GET: a week of free slots and the form. POST: check the limits, book through the service.
 
     A guest's booking then waits for its email to be confirmed; a signed-in patient's goes
-    straight to the doctor (``services.book_on_website``).
+    straight to the doctor (``services.book_on_website``). The checkout
+    (``checkout.get_checkout()``) says what the page tells patients about paying, and whether
+    this booking must be paid first: then it holds its time while the patient pays on the next
+    page. Amounts are never read from the form.
     """
     doctor = _doctor_or_404(request, page_path)
     status = 200
     refusal: BookingError | None = None
-    form_kwargs = {"offers_online": doctor.offers_online}
+    checkout = get_checkout()
+    terms = checkout.terms(doctor)
+    form_kwargs = {"offers_online": doctor.offers_online, "payment_choice": terms.offers_choice}
 
     if request.method == "POST":
         form = BookingForm(request.POST, **form_kwargs)
+        appointment: Appointment | None = None
         try:
             appointment = _book_from_form(request, doctor, form)
         except (TooManyAttempts, ProofOfWorkRefused) as exc:
             form.add_error(None, exc.message)
             refusal, status = exc, _refusal_status(exc)
         except BookingError as exc:
-            form.add_error("slot", exc.message)
-            status = 409
+            # The same form sent twice (a double click): continue where the first one went.
+            appointment = own_booking_of_slot(
+                session_references(request), doctor, form.cleaned_data["slot"], form.cleaned_data["email"]
+            )
+            if appointment is None:
+                form.add_error("slot", exc.message)
+                status = 409
         else:
             if appointment is None:
                 status = 400
-            else:
-                grant_session_access(request, appointment)
-                return redirect("appointments:confirmed", page_path=page_path, reference=appointment.reference)
+        if appointment is not None:
+            grant_session_access(request, appointment)
+            confirmed = reverse(
+                "appointments:confirmed", kwargs={"page_path": page_path, "reference": appointment.reference}
+            )
+            return redirect(checkout.next_url(appointment) or confirmed)
     else:
         form = BookingForm(initial=_initial_for(request.user), **form_kwargs)
 
@@ -146,6 +171,7 @@ def book_with_doctor(request: HttpRequest, page_path: str) -> HttpResponse:
         "page": doctor,
         "self": doctor,
         "form": form,
+        "terms": terms,
         "guest_confirmation_minutes": settings.GUEST_CONFIRMATION_MINUTES,
         **slot_week_context(request, doctor),
         **limits.proof_of_work_context(),
@@ -154,7 +180,12 @@ def book_with_doctor(request: HttpRequest, page_path: str) -> HttpResponse:
     return _with_retry_after(response, refusal)
 
 
+def _money(appointment: Appointment) -> MoneySummary | None:
+    return get_checkout().summaries([appointment], now=timezone.now()).get(appointment.pk)
+
+
 @never_cache
+@sign_in_if_anonymous
 def booking_confirmed(request: HttpRequest, page_path: str, reference: str) -> HttpResponse:
     """The confirmation shown right after booking; only to whoever may see the appointment."""
     doctor = _doctor_or_404(request, page_path)
@@ -164,10 +195,12 @@ def booking_confirmed(request: HttpRequest, page_path: str, reference: str) -> H
     context = {
         "page": doctor,
         "appointment": appointment,
+        "money": _money(appointment),
         "can_change": appointment.patient_can_change(),
         "cutoff": appointment.cancel_cutoff,
         "cutoff_hours": settings.BOOKING_CANCEL_CUTOFF_HOURS,
         "guest_confirmation_minutes": settings.GUEST_CONFIRMATION_MINUTES,
+        "link_opens_minutes": settings.ONLINE_LINK_VISIBLE_MINUTES,
     }
     return TemplateResponse(request, "booking/appointments/confirmed.html", context)
 
@@ -306,6 +339,7 @@ def _patient_actor(request: HttpRequest, appointment: Appointment) -> Actor | No
 
 
 @never_cache
+@sign_in_if_anonymous
 def appointment_detail(request: HttpRequest, reference: str) -> HttpResponse:
     appointment = get_appointment_for_request(
         request, reference, Appointment.objects.select_related("doctor", "doctor__photo")
@@ -316,6 +350,7 @@ def appointment_detail(request: HttpRequest, reference: str) -> HttpResponse:
         return redirect("doctor:appointment", reference=appointment.reference)
     context = {
         "appointment": appointment,
+        "money": _money(appointment),
         "events": appointment.events.all(),
         "is_patient_side": actor is not None,
         "can_change": actor is not None and appointment.patient_can_change(),
@@ -325,8 +360,25 @@ def appointment_detail(request: HttpRequest, reference: str) -> HttpResponse:
         "link_opens_minutes": settings.ONLINE_LINK_VISIBLE_MINUTES,
         # Patients see the newest signed version, even while the doctor drafts the next one.
         "has_prescription": has_signed_prescription(appointment),
+        # Set when this browser sees the appointment through a guest grant: the page offers to end it.
+        "browser_access_ends": session_access_ends(request, appointment.reference),
     }
     return TemplateResponse(request, "booking/appointments/detail.html", context)
+
+
+@require_POST
+def end_browser_access(request: HttpRequest) -> HttpResponse:
+    """ "End access on this browser": forget every appointment this browser proved as a guest."""
+    end_session_access(request)
+    if not request.user.is_authenticated:
+        # A fresh session id too, so a copy of the old cookie opens nothing either.
+        request.session.cycle_key()
+    messages.success(
+        request,
+        "This browser no longer shows your appointment. To see it again, enter its reference and your "
+        "email, or open the link in your emails.",
+    )
+    return redirect("appointments:find")
 
 
 @never_cache
@@ -372,16 +424,19 @@ def cancel_appointment(request: HttpRequest, reference: str) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, f"Reason for cancelling: {form.errors['remark'][0]} Nothing was changed.")
         return redirect("appointments:detail", reference=appointment.reference)
+    money = _money(appointment)
     try:
         transition(appointment, Appointment.Status.CANCELLED, actor, remark=form.cleaned_data["remark"])
     except BookingError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "Your appointment is cancelled. We have emailed you a confirmation.")
+        refund = f" {money.cancel_refund} is being refunded to your card." if money and money.cancel_refund else ""
+        messages.success(request, f"Your appointment is cancelled. We have emailed you a confirmation.{refund}")
     return redirect("appointments:detail", reference=appointment.reference)
 
 
 @never_cache
+@sign_in_if_anonymous
 def reschedule_appointment(request: HttpRequest, reference: str) -> HttpResponse:
     """Pick another free slot of the same doctor; the move goes through the booking lock."""
     # A POST is recorded by the move service (done or refused); a GET is a look.
@@ -433,6 +488,7 @@ def reschedule_appointment(request: HttpRequest, reference: str) -> HttpResponse
 
 
 @never_cache
+@sign_in_if_anonymous
 def appointment_ics(request: HttpRequest, reference: str) -> HttpResponse:
     """The appointment as a calendar file, for whoever may see the appointment."""
     appointment = get_appointment_for_request(
@@ -447,9 +503,17 @@ def appointment_ics(request: HttpRequest, reference: str) -> HttpResponse:
 @never_cache
 @login_required
 def my_appointments(request: HttpRequest) -> HttpResponse:
-    """The signed-in user's own appointments, upcoming first, and guest bookings found for their
-    verified addresses, each waiting for "add to my account" or "not mine"."""
-    context = {**patient_appointments(request.user), "found": found_bookings(request.user)}
+    """The signed-in user's own appointments, upcoming first, with what was paid and refunded, and
+    guest bookings found for their verified addresses, each waiting for "add to my account" or
+    "not mine"."""
+    mine = patient_appointments(request.user)
+    upcoming, past = list(mine["upcoming"]), list(mine["past"])
+    context = {
+        "upcoming": upcoming,
+        "past": past,
+        "money": get_checkout().summaries(upcoming + past, now=timezone.now()),
+        "found": found_bookings(request.user),
+    }
     return TemplateResponse(request, "booking/appointments/mine.html", context)
 
 

@@ -38,6 +38,38 @@ def doctor_free_slots(
     them to :func:`booking.availability.slots.free_slots`. ``ignore`` leaves one appointment's own
     slot out of the busy times, for moving that appointment.
     """
+    return _slots(doctor, first_day, last_day, now=now, ignore=ignore, count_bookings=True)
+
+
+def slot_taken(
+    doctor: DoctorPage, starts_at: datetime, *, now: datetime | None = None, ignore: Appointment | None = None
+) -> bool:
+    """True if ``starts_at`` would be one of the doctor's free slots but for another active booking.
+
+    Tells the "just taken" refusal (someone booked it first: pick another time) apart from a time
+    that was never bookable (outside the doctor's hours, a closed day, too soon), so both patients
+    and staff get the message that fits. Only asked after a slot was refused, so the extra
+    queries are spent on the refusal path alone.
+    """
+    held = Appointment.objects.holding_slots().filter(doctor_id=doctor.pk)
+    if ignore is not None:
+        held = held.exclude(pk=ignore.pk)
+    if not held.overlapping(starts_at, starts_at + timedelta(minutes=doctor.slot_minutes)).exists():
+        return False
+    day = timezone.localtime(starts_at, clinic_zone()).date()
+    unbooked = _slots(doctor, day, day, now=now, ignore=ignore, count_bookings=False)
+    return any(slot.start == starts_at for slot in unbooked)
+
+
+def _slots(
+    doctor: DoctorPage,
+    first_day: date,
+    last_day: date,
+    *,
+    now: datetime | None,
+    ignore: Appointment | None,
+    count_bookings: bool,
+) -> list[Slot]:
     tz = clinic_zone()
     range_start = datetime.combine(first_day, time.min, tzinfo=tz)
     range_end = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=tz)
@@ -55,10 +87,11 @@ def doctor_free_slots(
         )
     ]
     blocked += [closure.interval(tz) for closure in closures_for(doctor, first_day, last_day)]
-    held = Appointment.objects.holding_slots().filter(doctor_id=doctor.pk).overlapping(range_start, range_end)
-    if ignore is not None:
-        held = held.exclude(pk=ignore.pk)
-    blocked += list(held.values_list("starts_at", "ends_at"))
+    if count_bookings:
+        held = Appointment.objects.holding_slots().filter(doctor_id=doctor.pk).overlapping(range_start, range_end)
+        if ignore is not None:
+            held = held.exclude(pk=ignore.pk)
+        blocked += list(held.values_list("starts_at", "ends_at"))
     return free_slots(
         hours=hours,
         blocked=blocked,

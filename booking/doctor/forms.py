@@ -12,13 +12,11 @@ from urllib.parse import urlsplit
 
 from django import forms
 from django.core.exceptions import ValidationError
-from modelcluster.forms import BaseChildFormSet, childformset_factory
 
-from home.forms import kept_rows, overlapping_hours
 from home.models import DoctorPage
 from portal.validation import PlainTextField, protect_text_fields
 
-from ..models import Appointment, TimeOff, WorkingHours
+from ..models import Appointment
 
 REMARK_MAX_LENGTH = 1000
 
@@ -78,7 +76,7 @@ class SearchForm(forms.Form):
     )
 
 
-# --- The doctor's own profile and weekly schedule -------------------------------------------
+# --- The doctor's own profile (weekly hours and time off: booking.availability.forms) -------
 
 
 class DoctorProfileForm(forms.ModelForm):
@@ -92,95 +90,3 @@ class DoctorProfileForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         protect_text_fields(self)
-
-
-class ScheduleRowForm(forms.ModelForm):
-    """One row of hours or time off: free text without control characters, dates in range."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        protect_text_fields(self)
-
-
-STALE_ROWS = "stale_rows"
-STALE_ROWS_MESSAGE = (
-    "Some rows of this form are no longer on your page (changed in another tab, or the form was "
-    "altered). Nothing was saved: please reload the page and make your changes again."
-)
-
-
-class OwnRowsFormSet(BaseChildFormSet):
-    """A child formset whose existing rows must be this page's rows, each at most once.
-
-    modelcluster looks posted row ids up among the page's rows and, when one is not there (a
-    colleague's row id, a deleted row, a made-up number, no id at all), quietly treats the row
-    as new: the page would gain a copy instead of changing the row it showed. Such a form is
-    refused whole, so a tampered or stale POST changes nothing.
-    """
-
-    def clean(self):
-        # Before modelcluster's own checks, which would report a repeated row as "duplicate data".
-        self._check_rows_are_own()
-        super().clean()
-
-    def _check_rows_are_own(self) -> None:
-        pk_name = self.model._meta.pk.name
-        rows = list(self.get_queryset())
-        own = {str(row.pk) for row in rows if row.pk is not None}
-        # Rows the page holds without an id (a revision can keep rows as they were before
-        # publishing saved them) come back with a blank id; modelcluster replaces all of those
-        # with the posted ones. More blank ids than that would add rows beside the saved ones.
-        blanks_left = sum(row.pk is None for row in rows)
-        seen: set[str] = set()
-        for form in self.initial_forms:
-            posted = str(self.data.get(form.add_prefix(pk_name), "")).strip()
-            if not posted and blanks_left:
-                blanks_left -= 1
-                continue
-            if posted not in own or posted in seen:
-                raise ValidationError(STALE_ROWS_MESSAGE, code=STALE_ROWS)
-            seen.add(posted)
-
-    @property
-    def has_stale_rows(self) -> bool:
-        return any(error.code == STALE_ROWS for error in self.non_form_errors().as_data())
-
-
-class WorkingHoursFormSet(OwnRowsFormSet):
-    """The doctor's weekly hours: rows that overlap or repeat each other are refused, as in the admin."""
-
-    def clean(self):
-        super().clean()
-        messages = overlapping_hours(kept_rows(self))
-        if messages:
-            raise ValidationError(messages)
-
-
-def schedule_formsets(doctor: DoctorPage, data=None):
-    """Working hours and time off as modelcluster formsets: edited in memory, then published."""
-    time_input = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
-    date_input = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    hours_formset = childformset_factory(
-        type(doctor),
-        WorkingHours,
-        form=ScheduleRowForm,
-        formset=WorkingHoursFormSet,
-        fields=["weekday", "starts", "ends"],
-        widgets={"starts": time_input, "ends": time_input},
-        extra=2,
-        can_delete=True,
-    )
-    time_off_formset = childformset_factory(
-        type(doctor),
-        TimeOff,
-        form=ScheduleRowForm,
-        formset=OwnRowsFormSet,
-        fields=["start_date", "start_time", "end_date", "end_time", "reason"],
-        widgets={"start_date": date_input, "end_date": date_input, "start_time": time_input, "end_time": time_input},
-        extra=1,
-        can_delete=True,
-    )
-    return (
-        hours_formset(data, instance=doctor, prefix="hours"),
-        time_off_formset(data, instance=doctor, prefix="timeoff"),
-    )

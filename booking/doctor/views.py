@@ -43,18 +43,16 @@ from ..appointments.services import (
     transition,
 )
 from ..audit.services import Origin, record_audit
-from ..availability.services import ScheduleLocked, publish_profile_and_schedule
+from ..availability.forms import STALE_ROWS_MESSAGE, schedule_formsets
+from ..availability.services import ScheduleLocked
 from ..errors import BookingError
 from ..models import Appointment, AuditEvent, clinic_zone
 from ..models.schedules import EARLIEST_SCHEDULE_DATE, LATEST_SCHEDULE_DATE
-from .forms import (
-    STALE_ROWS_MESSAGE,
-    DoctorProfileForm,
-    MeetingLinkForm,
-    SearchForm,
-    TransitionForm,
-    schedule_formsets,
-)
+from ..onboarding.selectors import application_for, profile_edit_state
+from ..onboarding.services import PUBLISHED, save_profile_changes
+from ..onboarding.views import status_response
+from ..payments.selectors import money_summaries
+from .forms import DoctorProfileForm, MeetingLinkForm, SearchForm, TransitionForm
 
 Status = Appointment.Status
 
@@ -72,7 +70,10 @@ def doctor_required(view: DoctorView) -> DoctorView:
     """Pass the doctor's page to ``view``; log in anonymous visitors, 404 for everyone else.
 
     A 404 rather than a 403 for patients and staff: the dashboard is not something they can
-    gain access to by asking, and its URLs should not advertise themselves.
+    gain access to by asking, and its URLs should not advertise themselves. A doctor who joined
+    through the site and is not approved (profile not sent, in review, sent back, suspended)
+    sees where their application stands at /doctor/ — never the agenda, never a 404 — and every
+    other dashboard URL, a POST included, leads there without doing anything.
     """
 
     @wraps(view)
@@ -81,7 +82,14 @@ def doctor_required(view: DoctorView) -> DoctorView:
             return redirect_to_login(request.get_full_path())
         doctor = linked_doctor_page(request.user)
         if doctor is None:
-            raise Http404("No such page.")
+            application = application_for(request.user) if request.user.is_doctor else None
+            if application is None:
+                raise Http404("No such page.")
+            if request.method != "GET" or (
+                request.resolver_match is None or request.resolver_match.url_name != "dashboard"
+            ):
+                return redirect("doctor:dashboard")
+            return status_response(request, application)
         return view(request, doctor, *args, **kwargs)
 
     return wrapper
@@ -201,6 +209,8 @@ def dashboard(request: HttpRequest, doctor: DoctorPage) -> HttpResponse:
     ]
     pending = pending_requests(doctor, now, limit=PENDING_LIMIT)
     counts = doctor_counts(doctor, now)
+    # "Paid £60.00" on a request tells the doctor the patient has paid (and is refunded if declined).
+    money = money_summaries(pending, now=now)
     context = {
         "doctor": doctor,
         "today": today,
@@ -212,6 +222,7 @@ def dashboard(request: HttpRequest, doctor: DoctorPage) -> HttpResponse:
         "previous_week": monday - timedelta(days=7),
         "next_week": monday + timedelta(days=7),
         "pending": pending,
+        "money": money,
         # Every upcoming pending request can be confirmed or declined by its doctor.
         "confirm_action": make_action(Status.PENDING, Status.CONFIRMED, actor),
         "decline_action": make_action(Status.PENDING, Status.DECLINED, actor),
@@ -268,6 +279,7 @@ def _appointment_context(
         "is_online": is_online,
         "meeting_form": meeting_form if can_set_link else None,
         "prescription": getattr(appointment, "prescription", None),
+        "money": money_summaries([appointment], now=now).get(appointment.pk),
         "prescription_edit_url": reverse("prescriptions:edit", args=[appointment.reference]),
         "prescription_url": reverse("prescriptions:detail", args=[appointment.reference]),
         "clinic_tz": clinic_zone(),
@@ -360,13 +372,15 @@ def meeting_link(request: HttpRequest, doctor: DoctorPage, reference: str) -> Ht
 def schedule(request: HttpRequest, doctor: DoctorPage) -> HttpResponse:
     """The doctor keeps their profile details, weekly hours and time off up to date.
 
-    Changes are published as a new revision of the doctor's page, exactly as if staff had made
-    them in the Wagtail admin, so the page history shows who changed what. Existing appointments
-    are kept: moving or cancelling them stays a deliberate step.
+    Changes are saved as a new revision of the doctor's page, exactly as if staff had made them
+    in the Wagtail admin, so the page history shows who changed what: published at once, or — with
+    the clinic's "review doctors' profile changes" setting on — sent to staff for review first
+    (``booking.onboarding.services.save_profile_changes``). Existing appointments are kept:
+    moving or cancelling them stays a deliberate step.
     """
-    blocked = not doctor.live or doctor.has_unpublished_changes
-    if blocked and request.method == "POST":
-        messages.error(request, ScheduleLocked.MESSAGE)
+    edit = profile_edit_state(doctor)
+    if not edit.can_save and request.method == "POST":
+        messages.error(request, edit.blocked_reason)
         return redirect("doctor:schedule")
     page = doctor.get_latest_revision_as_object()
     form = DoctorProfileForm(request.POST or None, instance=page)
@@ -385,13 +399,20 @@ def schedule(request: HttpRequest, doctor: DoctorPage) -> HttpResponse:
             return redirect("doctor:schedule")
         if valid:
             try:
-                publish_profile_and_schedule(doctor, form, hours, time_off, user=request.user)
+                outcome = save_profile_changes(doctor, form, hours, time_off, user=request.user)
             except ScheduleLocked as exc:
                 messages.error(request, exc.message)
             else:
-                messages.success(
-                    request, "Your profile and schedule are published. Existing appointments are unchanged."
-                )
+                if outcome == PUBLISHED:
+                    messages.success(
+                        request, "Your profile and schedule are published. Existing appointments are unchanged."
+                    )
+                else:
+                    messages.success(
+                        request,
+                        "Your changes are sent to the clinic for review. Your page shows the current version "
+                        "until they are approved.",
+                    )
             return redirect("doctor:schedule")
         messages.error(request, "Nothing was saved: please correct the fields marked below.")
     context = {
@@ -400,7 +421,8 @@ def schedule(request: HttpRequest, doctor: DoctorPage) -> HttpResponse:
         "hours": hours,
         "time_off": time_off,
         "active_nav": "schedule",
-        "blocked": blocked,
+        "edit": edit,
+        "blocked": not edit.can_save,
         "clinic_tz": clinic_zone(),
     }
     # A POST that reaches this point failed validation: the page comes back with the errors.

@@ -16,6 +16,7 @@ from .appointments import (
 )
 from .audit import AuditEvent, AuditImmutable, PrescriptionAccessLog
 from .notifications import Notification
+from .onboarding import DoctorApplication, DoctorApplicationEvent
 from .prescriptions import (
     MedicationLine,
     Prescription,
@@ -36,6 +37,8 @@ __all__ = [
     "AuditImmutable",
     "ClinicClosure",
     "DismissedClaim",
+    "DoctorApplication",
+    "DoctorApplicationEvent",
     "MedicationLine",
     "Notification",
     "Prescription",

@@ -110,17 +110,17 @@ class Appointment(models.Model):
     mobile = PhoneNumberField(max_length=32)
     reason = models.TextField(max_length=1000, blank=True)
     mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.IN_PERSON)
-    starts_at = models.DateTimeField(db_index=True)
+    starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     holds_slot = models.BooleanField(null=True, default=True, editable=False)
     # Set while the status is one of HOLD_STATUSES: the moment the hold lapses and the slot is
     # free again (see ``booking.appointments.services.release_stale_holds``).
     hold_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
-    # Which network a guest booking awaiting email confirmation came from, so the number of such
-    # bookings per address can be capped (booking/appointments/limits.py). Privacy: never the
-    # address itself, only a keyed hash of it (IPv6: of its /64), and only while the booking is
-    # unconfirmed; set_status() clears it the moment the booking leaves that status.
+    # Which network a guest booking awaiting email confirmation (or its payment) came from, so the
+    # number of such bookings per address can be capped (booking/appointments/limits.py). Privacy:
+    # never the address itself, only a keyed hash of it (IPv6: of its /64), and only while the
+    # booking is held; set_status() clears it the moment the booking leaves its hold.
     booked_from = models.CharField(max_length=64, blank=True, editable=False)
     fee = models.DecimalField(max_digits=8, decimal_places=2, default=0)
     meeting_url = models.URLField(blank=True)
@@ -134,10 +134,23 @@ class Appointment(models.Model):
 
     class Meta:
         ordering = ["starts_at"]
+        # Each index serves named queries (EXPLAINed on MariaDB with a million rows; see
+        # booking/staff/listing.py). A doctor's appointments by time use the unique constraint's
+        # (doctor, starts_at, …) index, so no separate (doctor, starts_at) one.
         indexes = [
-            models.Index(fields=["doctor", "starts_at"]),
-            models.Index(fields=["email"]),
+            # The staff list in time order ((starts_at, doctor, id), read backwards for "latest
+            # first"), its date windows, the CSV's keyset pages.
+            models.Index(fields=["starts_at", "doctor"], name="appointment_start_doctor"),
+            # The staff list filtered by status in time order; the report reads a date range for
+            # every status from this index alone (no table rows).
+            models.Index(fields=["status", "starts_at", "doctor"], name="appointment_status_start"),
             models.Index(fields=["status", "hold_expires_at"], name="appointment_hold_expiry"),
+            # Staff search: exact reference (unique), or a prefix of the name, email or mobile. With
+            # the start and doctor in each, a search counts and sorts its matches from the index.
+            # The email one also finds a guest's bookings (lookups, claims).
+            models.Index(fields=["email", "starts_at", "doctor"], name="appointment_email"),
+            models.Index(fields=["full_name", "starts_at", "doctor"], name="appointment_full_name"),
+            models.Index(fields=["mobile", "starts_at", "doctor"], name="appointment_mobile"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -227,8 +240,8 @@ class Appointment(models.Model):
 
         A hold status needs ``hold_until`` (when the slot is released again); moving on to
         another active status clears it, so a confirmed appointment can never lapse. A finished
-        appointment keeps it as a record of when its hold ran out. Leaving "unconfirmed" also
-        forgets ``booked_from``. Callers saving with ``update_fields`` list all four fields.
+        appointment keeps it as a record of when its hold ran out. Leaving a hold also forgets
+        ``booked_from``. Callers saving with ``update_fields`` list all four fields.
         """
         if status in self.HOLD_STATUSES:
             if hold_until is None:
@@ -236,8 +249,8 @@ class Appointment(models.Model):
             self.hold_expires_at = hold_until
         elif status in self.ACTIVE_STATUSES:
             self.hold_expires_at = None
-        if status != self.Status.UNCONFIRMED:
-            # Needed only to cap unconfirmed bookings per network; not kept a moment longer.
+        if status not in self.HOLD_STATUSES:
+            # Needed only to cap unproven holds per network; not kept a moment longer.
             self.booked_from = ""
         self.status = status
         self.holds_slot = True if status in self.ACTIVE_STATUSES else None

@@ -8,6 +8,18 @@ from django.utils.translation import gettext_lazy as _
 
 from .appointments import Appointment
 
+# The kinds about an account rather than an appointment: they alone have no appointment.
+ACCOUNT_KINDS = (
+    "account",
+    "doctor_applied",
+    "doctor_approved",
+    "doctor_rejected",
+    "doctor_suspended",
+    "reinstated",
+    "edits_published",
+    "edits_rejected",
+)
+
 
 class Notification(models.Model):
     """An email to a patient or doctor, kept so sending can fail, be retried and be seen by staff.
@@ -20,6 +32,9 @@ class Notification(models.Model):
     (``booking.notifications.accounts``): kind ``account`` and no appointment. They carry links
     that act for the account, so staff never see their text, and it is blanked once the row is
     sent or given up.
+
+    The doctor-account emails (an application received, approved, sent back, a suspension,
+    profile changes reviewed; ``booking.onboarding``) have no appointment either.
     """
 
     class Kind(models.TextChoices):
@@ -32,6 +47,16 @@ class Notification(models.Model):
         PRESCRIPTION = "prescription", _("Prescription ready")
         REMINDER = "reminder", _("Reminder")
         ACCOUNT = "account", _("Account email")
+        RECEIPT = "receipt", _("Payment receipt")
+        REFUND = "refund", _("Refund")
+        # Doctors' accounts (``booking.onboarding``); at most 16 characters like the others.
+        DOCTOR_APPLIED = "doctor_applied", _("Doctor application received")
+        DOCTOR_APPROVED = "doctor_approved", _("Doctor approved")
+        DOCTOR_REJECTED = "doctor_rejected", _("Doctor application sent back")
+        DOCTOR_SUSPENDED = "doctor_suspended", _("Doctor suspended")
+        DOCTOR_REINSTATED = "reinstated", _("Doctor reinstated")
+        EDITS_PUBLISHED = "edits_published", _("Profile changes published")
+        EDITS_REJECTED = "edits_rejected", _("Profile changes sent back")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -59,9 +84,10 @@ class Notification(models.Model):
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
         constraints = [
-            # Only account emails stand alone; every other kind announces something about a booking.
+            # Only account emails stand alone (a patient's account, or a doctor's application and
+            # profile); every other kind announces something about a booking.
             models.CheckConstraint(
-                condition=models.Q(kind="account") | models.Q(appointment__isnull=False),
+                condition=models.Q(kind__in=ACCOUNT_KINDS) | models.Q(appointment__isnull=False),
                 name="notification_appointment_unless_account",
             )
         ]

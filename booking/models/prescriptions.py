@@ -6,16 +6,36 @@ Reads are recorded in the audit trail (``booking.models.audit``).
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
+from django.core.files.storage import Storage, storages
+from django.core.signals import setting_changed
 from django.db import models
+from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.functional import LazyObject, empty
 
 from .appointments import Appointment
 
 
-def private_storage() -> FileSystemStorage:
-    """Storage for attachments: outside MEDIA_ROOT, no URL; files are served only through views."""
-    return FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
+class _PrivateStorage(LazyObject):
+    """``storages["private"]`` (portal/storage.py: a folder outside MEDIA_ROOT, or the bucket's
+    ``private/``), looked up when first used and again after the STORAGES setting changes."""
+
+    def _setup(self):
+        self._wrapped = storages["private"]
+
+
+_private = _PrivateStorage()
+
+
+@receiver(setting_changed)
+def _forget_private_storage(setting, **kwargs):
+    if setting == "STORAGES":
+        _private._wrapped = empty  # type: ignore[assignment]  # LazyObject's "not set up yet" marker
+
+
+def private_storage() -> Storage:
+    """Storage for attachments: never public, no URL; files are served only through views."""
+    return _private  # type: ignore[return-value]
 
 
 class Prescription(models.Model):

@@ -16,6 +16,7 @@ from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress
 
 from home.models import ClinicSettings
+from portal.phones import display_phone
 
 from ..models import Appointment
 from .links import calendar_link, organizer_email, site_host
@@ -93,7 +94,7 @@ def appointment_ics(
         f"Manage your appointment: {link}",
     ]
     if clinic.phone:
-        description.append(f"Clinic phone: {clinic.phone}")
+        description.append(f"Clinic phone: {display_phone(clinic.phone)}")
     event.add("description", "\n".join(description))
     event.add("url", link)
     event.add("status", event_status(appointment, method))

@@ -1,4 +1,4 @@
-"""Patient emails: rendered and stored with the change they announce, sent after it commits.
+"""Patient and doctor emails: rendered and stored with the change they announce, sent after it commits.
 
 Why an outbox rather than ``send_mail`` in the service: the booking services run inside a
 transaction and hold the doctor's row lock. Talking to an SMTP server there would make a slow or
@@ -26,6 +26,7 @@ from django.template.loader import render_to_string
 from django.utils import dateformat, timezone
 
 from home.models import ClinicSettings
+from portal.phones import display_phone
 
 from ..models import Appointment, Notification, clinic_zone
 from .calendar import appointment_ics
@@ -46,6 +47,8 @@ SUBJECTS: dict[str, str] = {
     Kind.RESCHEDULED: "Moved: your appointment is now on {short_when} ({reference})",
     Kind.PRESCRIPTION: "Your prescription is ready to view ({reference})",
     Kind.REMINDER: "Reminder: your appointment on {short_when} ({reference})",
+    Kind.RECEIPT: "Payment received for your appointment on {short_when} ({reference})",
+    Kind.REFUND: "Refund for your appointment on {short_when} ({reference})",
 }
 
 # Which kinds carry a calendar file, and with which iTIP method. A confirmation adds the event,
@@ -87,18 +90,25 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def email_context(appointment: Appointment, kind: str, *, remark: str = "", clinic: ClinicSettings) -> dict:
-    """The template context shared by every kind: the facts a patient needs to act on the email."""
+def email_context(
+    appointment: Appointment, kind: str, *, remark: str = "", clinic: ClinicSettings, facts: dict | None = None
+) -> dict:
+    """The template context shared by every kind: the facts a patient needs to act on the email.
+
+    ``facts`` are extra values the sending feature knows and this module does not (the amounts
+    in a receipt or a refund); they are added as they are, never overriding the common ones.
+    """
     local_start = appointment.local_starts_at
     local_end = appointment.local_ends_at
     is_online = appointment.is_online
     return {
+        **(facts or {}),
         "kind": kind,
         "appointment": appointment,
         "clinic": clinic,
         "clinic_name": clinic.name or settings.WAGTAIL_SITE_NAME,
         "clinic_address_lines": clinic.address_lines,
-        "clinic_phone": clinic.phone,
+        "clinic_phone": display_phone(clinic.phone),  # for reading: "+44 20 7946 0000"
         "clinic_email": clinic.email,
         "patient_name": appointment.full_name,
         "doctor_name": appointment.doctor.title,
@@ -139,7 +149,12 @@ def _confirmation_context(appointment: Appointment, kind: str) -> dict:
 
 
 def render_notification(
-    appointment: Appointment, kind: str, *, remark: str = "", clinic: ClinicSettings | None = None
+    appointment: Appointment,
+    kind: str,
+    *,
+    remark: str = "",
+    clinic: ClinicSettings | None = None,
+    facts: dict | None = None,
 ) -> RenderedEmail:
     """Render subject, text, HTML and calendar file for ``kind`` without saving anything.
 
@@ -149,7 +164,7 @@ def render_notification(
     if kind not in SUBJECTS:
         raise ValueError(f"Unknown notification kind: {kind!r}")
     clinic = clinic if clinic is not None else ClinicSettings.current()
-    context = email_context(appointment, kind, remark=remark, clinic=clinic)
+    context = email_context(appointment, kind, remark=remark, clinic=clinic, facts=facts)
     short_when = f"{dateformat.format(appointment.local_starts_at, 'D j M, H:i')}"
     subject = _one_line(SUBJECTS[kind].format(short_when=short_when, reference=appointment.reference))
     context["subject"] = subject
@@ -162,7 +177,9 @@ def render_notification(
     )
 
 
-def queue_notification(appointment: Appointment, kind: str, *, remark: str = "") -> Notification | None:
+def queue_notification(
+    appointment: Appointment, kind: str, *, remark: str = "", facts: dict | None = None
+) -> Notification | None:
     """Record the email for ``kind`` in the current transaction; send it once that commits.
 
     Returns the saved row, or ``None`` when the appointment has no address to write to. The send
@@ -173,7 +190,7 @@ def queue_notification(appointment: Appointment, kind: str, *, remark: str = "")
     if not appointment.email:
         logger.warning("Appointment %s has no email address; %s email not queued.", appointment.reference, kind)
         return None
-    rendered = render_notification(appointment, kind, remark=remark)
+    rendered = render_notification(appointment, kind, remark=remark, facts=facts)
     return queue_email(kind, appointment.email, rendered, appointment=appointment)
 
 
@@ -190,6 +207,77 @@ def queue_email(kind: str, to: str, rendered: RenderedEmail, *, appointment: App
         body_text=rendered.body_text,
         body_html=rendered.body_html,
         ics=rendered.ics,
+    )
+    transaction.on_commit(lambda: _enqueue_delivery(notification.pk), robust=True)
+    return notification
+
+
+# --- Emails about a doctor's account (no appointment) -------------------------------------------
+
+ACCOUNT_SUBJECTS: dict[str, str] = {
+    Kind.DOCTOR_APPLIED: "We have received your application to join {clinic_name}",
+    Kind.DOCTOR_APPROVED: "Welcome to {clinic_name}: your profile is live",
+    Kind.DOCTOR_REJECTED: "Your application to {clinic_name}: changes requested",
+    Kind.DOCTOR_SUSPENDED: "Your profile at {clinic_name} is suspended",
+    Kind.DOCTOR_REINSTATED: "Your profile at {clinic_name} is live again",
+    Kind.EDITS_PUBLISHED: "Your profile changes are published",
+    Kind.EDITS_REJECTED: "Your profile changes: changes requested",
+}
+
+
+def render_account_notification(
+    kind: str, *, name: str, link_path: str, remark: str = "", clinic: ClinicSettings | None = None
+) -> RenderedEmail:
+    """Subject, text and HTML of an email about a doctor's account, without saving anything.
+
+    ``remark`` is what staff wrote (a reviewer's comment, the reason for a suspension); it is
+    shown as the clinic's note. The link goes to a page that asks the doctor to sign in.
+    """
+    if kind not in ACCOUNT_SUBJECTS:
+        raise ValueError(f"Unknown account notification kind: {kind!r}")
+    clinic = clinic if clinic is not None else ClinicSettings.current()
+    clinic_name = clinic.name or settings.WAGTAIL_SITE_NAME
+    subject = _one_line(ACCOUNT_SUBJECTS[kind].format(clinic_name=clinic_name))
+    context = {
+        "kind": kind,
+        "subject": subject,
+        "clinic": clinic,
+        "clinic_name": clinic_name,
+        "clinic_address_lines": clinic.address_lines,
+        "clinic_phone": clinic.phone,
+        "clinic_email": clinic.email,
+        # The shared layout greets "patient_name"; here it is the doctor.
+        "patient_name": name,
+        "link": absolute_url(link_path),
+        "is_guest": False,
+        "site_url": absolute_url("/"),
+        "remark": remark.strip(),
+    }
+    return RenderedEmail(
+        subject=subject[:200],
+        body_text=_tidy_text(render_to_string(f"booking/notifications/emails/account/{kind}.txt", context)),
+        body_html=render_to_string(f"booking/notifications/emails/account/{kind}.html", context),
+        ics="",
+    )
+
+
+def queue_account_notification(
+    to: str, kind: str, *, name: str, link_path: str, remark: str = ""
+) -> Notification | None:
+    """Record an email about a doctor's account in the current transaction; send it after commit.
+
+    The same outbox as appointment emails (retried, listed for staff), without an appointment.
+    """
+    if not to:
+        logger.warning("No address for the %s email; not queued.", kind)
+        return None
+    rendered = render_account_notification(kind, name=name, link_path=link_path, remark=remark)
+    notification = Notification.objects.create(
+        kind=kind,
+        to=to,
+        subject=rendered.subject,
+        body_text=rendered.body_text,
+        body_html=rendered.body_html,
     )
     transaction.on_commit(lambda: _enqueue_delivery(notification.pk), robust=True)
     return notification

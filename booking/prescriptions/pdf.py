@@ -22,6 +22,7 @@ from django.utils import timezone
 from fpdf import FPDF, FontFace
 
 from home.models import ClinicSettings
+from portal.phones import display_phone
 
 from ..models import Prescription, clinic_zone
 from .snapshots import PrescriptionSnapshot, current_snapshot
@@ -180,7 +181,7 @@ class PrescriptionDocument(FPDF):
 
         contact = list(clinic.address_lines)
         if clinic.phone:
-            contact.append(f"Tel. {clinic.phone}")
+            contact.append(f"Tel. {display_phone(clinic.phone)}")
         if clinic.email:
             contact.append(clinic.email)
         right = 70

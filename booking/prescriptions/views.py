@@ -1,7 +1,8 @@
 """Prescription pages and downloads, under ``/appointments/<reference>/prescription/``.
 
 Every view first goes through :func:`booking.access.get_appointment_for_request`, so an unknown
-reference and someone else's appointment look the same (404), and only then checks the role:
+reference and someone else's appointment look the same (404 when signed in; the sign-in page,
+then the link's page, when signed out), and only then checks the role:
 writing is for the appointment's doctor; reading is for that doctor, staff with
 ``booking.view_prescription``, and the patient (signed content only). A reader without a right
 also gets a 404 rather than a 403, so nothing confirms that a prescription exists. Every read,
@@ -34,6 +35,7 @@ from ..access import (
     get_appointment_for_request,
     is_appointments_doctor,
     record_appointment_audit,
+    sign_in_if_anonymous,
 )
 from ..errors import AlreadySigned, PrescriptionError
 from ..models import Appointment, AuditEvent, Prescription
@@ -118,6 +120,7 @@ def _doctor_only(request: HttpRequest, reference: str, action: str = Action.CHAN
 
 
 @never_cache
+@sign_in_if_anonymous
 def prescription_detail(request: HttpRequest, reference: str) -> HttpResponse:
     """The prescription as the reader may see it: the live draft for clinicians, signed for patients."""
     appointment, prescription, audience, snapshot = _readable(request, reference, Action.VIEW)
@@ -137,6 +140,7 @@ def prescription_detail(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @never_cache
+@sign_in_if_anonymous
 def prescription_edit(request: HttpRequest, reference: str) -> HttpResponse:
     """Write or change the prescription (the appointment's doctor only).
 
@@ -231,6 +235,7 @@ def prescription_sign(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @never_cache
+@sign_in_if_anonymous
 def prescription_pdf(request: HttpRequest, reference: str) -> HttpResponse:
     """The version the reader may see, as a PDF download."""
     appointment, prescription, _audience, snapshot = _readable(request, reference, Action.DOWNLOAD)
@@ -245,6 +250,7 @@ def prescription_pdf(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @never_cache
+@sign_in_if_anonymous
 def prescription_attachment(request: HttpRequest, reference: str, pk: int) -> HttpResponseBase:
     """Download one attachment of this prescription, if it is part of what the reader may see.
 

@@ -21,3 +21,12 @@ register = template.Library()
 def next_free_days(doctor: DoctorPage, days: int = 3) -> list[tuple[date, list[Slot]]]:
     """The next ``days`` local days with free slots: ``{% next_free_days page as next_days %}``."""
     return upcoming_days(doctor, days_with_slots=days)
+
+
+@register.filter
+def lookup(mapping, key):
+    """``{{ money|lookup:appointment.pk }}``: one entry of a dict a view prepared per appointment."""
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from django import template
-from django.conf import settings
+
+from portal.money import format_amount, format_minor
+from portal.phones import display_phone
+
+from ..models import ClinicSettings
 
 register = template.Library()
 
@@ -31,14 +33,17 @@ def startswith(value, prefix) -> bool:
 
 @register.filter
 def money(value) -> str:
-    """Format a fee with the clinic's currency symbol (setting CLINIC_CURRENCY_SYMBOL, default '£')."""
+    """A fee in the clinic's currency (``CLINIC_CURRENCY``; the symbol is derived): ``£60``, ``£45.50``."""
+    return format_amount(value)
+
+
+@register.filter
+def minor_money(value) -> str:
+    """An amount in minor units (pence), as payment records keep it: ``4550`` → ``£45.50``."""
     try:
-        amount = Decimal(value)
-    except (InvalidOperation, TypeError, ValueError):
+        return format_minor(int(value))
+    except (TypeError, ValueError):
         return ""
-    symbol = getattr(settings, "CLINIC_CURRENCY_SYMBOL", "£")
-    text = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
-    return f"{symbol}{text}"
 
 
 @register.filter
@@ -51,8 +56,6 @@ def field_errors_except(form, skip: str = "") -> list:
 @register.filter
 def phone(value) -> str:
     """A stored number (a model field's PhoneNumber or an E.164 string) for reading: '+44 20 7946 0000'."""
-    from portal.phones import display_phone
-
     return display_phone(value)
 
 
@@ -61,3 +64,18 @@ def zone_city(zone) -> str:
     """A time zone as people say it: ``Europe/London`` → ``London``, ``America/New_York`` → ``New York``."""
     key = getattr(zone, "key", str(zone))
     return key.rsplit("/", 1)[-1].replace("_", " ")
+
+
+@register.simple_tag(takes_context=True)
+def current_clinic(context) -> ClinicSettings:
+    """The clinic's details for templates rendered outside a page: ``{% current_clinic as clinic %}``.
+
+    Emails share one layout (``templates/emails/``). Booking emails pass their ``clinic``;
+    allauth's account emails get none, and render their subject without a request, so the
+    context processor cannot help there. This reads :meth:`ClinicSettings.current` (cached on
+    the request when there is one), keeping allauth's adapter in ``portal`` free of ``home``.
+    """
+    given = context.get("clinic")
+    if isinstance(given, ClinicSettings):
+        return given
+    return ClinicSettings.current(context.get("request"))

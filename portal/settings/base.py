@@ -14,6 +14,8 @@ from csp.constants import SELF as CSP_SELF
 from csp.constants import UNSAFE_INLINE as CSP_UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.storage import file_storages, object_storage_from_env
+
 from .env import check_fernet_keys, derived_fernet_key, env, env_bool, env_int, env_list
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -29,6 +31,7 @@ INSTALLED_APPS = [
     "portal",
     "home",
     "booking",
+    "booking.payments",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.routable_page",
@@ -51,6 +54,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "django.contrib.admin",  # wagtail-modeladmin list filters use its machinery; no URLs are mounted
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -62,7 +66,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "portal.middleware.RequestBodyLimitMiddleware",
+    "portal.body_limit.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "portal.headers.ContentSecurityPolicyMiddleware",
     "portal.headers.PermissionsPolicyMiddleware",
@@ -74,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "portal.middleware.StrongAuthMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
@@ -129,24 +134,39 @@ DATABASES = {"default": database_from_url(env("DATABASE_URL") or DEFAULT_SQLITE_
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------
-# Redis when REDIS_URL is set. IGNORE_EXCEPTIONS makes a Redis outage a cache miss instead of
-# a 500: the cache only ever speeds things up, it never holds a booking.
+# The cache holds rate-limit counters and one-time markers (a TOTP code used once), so every
+# process must share it: the web server, the email worker and the reminder loop of `make run`,
+# and every node in production.
+# * REDIS_URL set: Redis. IGNORE_EXCEPTIONS makes an outage a cache miss instead of a 500, and
+#   portal.cache.FailOpenRedisCache makes it skip limits (with a logged warning) instead of
+#   refusing every sign-in; the cache never holds a booking.
+# * Otherwise a table in the database (`manage.py createcachetable`, which `make run` runs):
+#   shared by all processes and nodes on that database, atomic add() through its primary key, and
+#   no extra service. A file cache under var/ would be shared only by one machine's processes and
+#   its add() is check-then-write, so two processes could both take allauth's rate-limit lock.
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            "BACKEND": "portal.cache.FailOpenRedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {
                 "IGNORE_EXCEPTIONS": True,
                 "SOCKET_CONNECT_TIMEOUT": 1,
                 "SOCKET_TIMEOUT": 1,
+                # After a connection error, skip Redis for this many seconds (one warning each time).
+                "RETRY_AFTER": env_int("REDIS_RETRY_AFTER_SECONDS", 30),
             },
         }
     }
-    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "portal_cache",
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
+        }
+    }
 
 # --- Users and accounts ---------------------------------------------------------------------
 AUTH_USER_MODEL = "portal.User"
@@ -154,9 +174,11 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
+# Length is what makes a password strong; the other three refuse the guessable ones (20,000
+# common passwords, the account's own name or email, digits only). All work offline.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -170,16 +192,43 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 # portal.adapters.AccountAdapter with allauth's emails queued in booking's outbox (sent by the
 # task worker, retried while SMTP is down) instead of sent from the request.
 ACCOUNT_ADAPTER = "booking.notifications.accounts.OutboxAccountAdapter"
+# No "[host] " prefix: the account emails' subjects name the clinic themselves
+# (templates/account/email/*_subject.txt read it from the clinic's settings).
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 # The login form normalises the typed address like every stored one (see portal/emails.py).
 ACCOUNT_FORMS = {"login": "portal.forms.LoginForm"}
+# Wrong passwords are limited by portal.ratelimit (per account and address, never a lock for
+# everyone); allauth applies "login_failed" to second-factor codes: per address, and per account.
 # False switches allauth's rate limits off (the test settings do).
 ACCOUNT_RATE_LIMITS: dict[str, str] | Literal[False] = {"login_failed": "10/m/ip,5/5m/key"}
+# Changing email addresses asks for the password (or a second-factor code) again unless the
+# person signed in or re-authenticated in the last ACCOUNT_REAUTHENTICATION_TIMEOUT seconds;
+# changing the password asks for the current one; MFA changes always re-authenticate.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env_int("ACCOUNT_REAUTHENTICATION_TIMEOUT", 300)
 # Behind a reverse proxy, how many proxies append to X-Forwarded-For: rate limits (allauth's and
 # the appointment lookup's) then count real clients instead of the proxy.
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/me/"
-WAGTAILADMIN_LOGIN_URL = "/accounts/login/"
+
+# Second factor (allauth.mfa): an authenticator app (TOTP) with recovery codes. Required for
+# staff and doctors (portal.middleware), optional for patients.
+MFA_ADAPTER = "portal.adapters.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = env("MFA_TOTP_ISSUER", "Riverside Clinic")
+# Accept the code of the previous and next 30-second step too (RFC 6238's advice): a code read as
+# it rolls over, or a phone clock a few seconds off, still works. Each code works only once.
+MFA_TOTP_TOLERANCE = 1
+
+# Sessions of staff and doctors (portal.middleware): signed out after this long without a
+# request, and this long after signing in whatever they do.
+# Paths a doctor or staff member without a second factor may still use: a doctor who has just
+# joined through the site fills in their application first (those pages show no patient data);
+# the dashboard asks for the second factor before anything else.
+STRONG_AUTH_OPEN_PATHS = ["/join/doctor/"]
+STAFF_SESSION_IDLE_MINUTES = env_int("STAFF_SESSION_IDLE_MINUTES", 30)
+STAFF_SESSION_MAX_HOURS = env_int("STAFF_SESSION_MAX_HOURS", 10)
 
 # --- Internationalisation and time ----------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
@@ -193,10 +242,10 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
-}
+# Public media ("default") and prescription attachments ("private"): folders under var/, or an
+# S3-compatible bucket when AWS_STORAGE_BUCKET_NAME is set (portal/storage.py).
+OBJECT_STORAGE = object_storage_from_env(env)
+STORAGES = file_storages("whitenoise.storage.CompressedStaticFilesStorage", OBJECT_STORAGE)
 
 # --- Email ----------------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Riverside Clinic <no-reply@clinic.example>")
@@ -218,6 +267,13 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 
 # --- Wagtail --------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Riverside Clinic"
+# Signing in, passwords and email addresses go through allauth (rate limits, second factor,
+# re-authentication); Wagtail's own login form is redirected there (portal/urls.py) and its
+# password and email pages are switched off.
+WAGTAILADMIN_LOGIN_URL = "/accounts/login/"
+WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False
+WAGTAIL_PASSWORD_RESET_ENABLED = False
+WAGTAIL_EMAIL_MANAGEMENT_ENABLED = False
 WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["pdf", "txt"]
@@ -227,7 +283,7 @@ WAGTAIL_ENABLE_UPDATE_CHECK = False
 # and the admin's Content-Security-Policy loads images from the portal only.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
-# Request bodies above this are refused with 413 before they are read (portal.middleware): more
+# Request bodies above this are refused with 413 before they are read (portal.body_limit): more
 # than the largest upload (an image for the CMS, a prescription attachment) plus its form.
 MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 12 * 1024 * 1024)
 
@@ -272,6 +328,8 @@ LOGGING = {
         # server's own output; failures are still logged as warnings and errors.
         "django_tasks": {"level": env("TASKS_LOG_LEVEL", "WARNING")},
         "django_tasks_db": {"level": env("TASKS_LOG_LEVEL", "WARNING")},
+        # stripe-python logs every request at INFO; the portal logs what matters itself.
+        "stripe": {"level": env("STRIPE_LOG_LEVEL", "WARNING")},
     },
 }
 # Phone numbers (see portal/phones.py): typed without a country code they are read in this
@@ -291,19 +349,59 @@ ONLINE_LINK_VISIBLE_MINUTES = env_int("ONLINE_LINK_VISIBLE_MINUTES", 15)
 PRESCRIPTION_ATTACHMENT_MAX_BYTES = env_int("PRESCRIPTION_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
 # Images may claim at most this many pixels (a 48-megapixel phone photo fits); more is refused
 # before decoding, since a tiny file can claim billions of pixels.
-PRESCRIPTION_ATTACHMENT_MAX_PIXELS = env_int("PRESCRIPTION_ATTACHMENT_MAX_PIXELS", 50_000_000)
+UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 50_000_000)
+# Doctors who join through the site: their registration/licence number must match this regular
+# expression (spaces are ignored), described to them in these words. The default is the UK's GMC
+# reference number. Their optional supporting document (PDF, JPEG or PNG) is at most this size.
+DOCTOR_LICENCE_PATTERN = env("DOCTOR_LICENCE_PATTERN", r"\d{7}")
+DOCTOR_LICENCE_DESCRIPTION = env("DOCTOR_LICENCE_DESCRIPTION", "your GMC reference number: 7 digits")
+DOCTOR_DOCUMENT_MAX_BYTES = env_int("DOCTOR_DOCUMENT_MAX_BYTES", 5 * 1024 * 1024)
 # Guests' signed links in emails stay valid this long.
 GUEST_LINK_MAX_AGE_DAYS = env_int("GUEST_LINK_MAX_AGE_DAYS", 60)
-# Shown before fees on pages and in emails.
-CLINIC_CURRENCY_SYMBOL = env("CLINIC_CURRENCY_SYMBOL", "£")
+# A guest's appointment stays open in the browser that proved it (reference and email, or the
+# signed link) this long; then they prove it again. They can also end it from the page.
+GUEST_SESSION_ACCESS_MINUTES = env_int("GUEST_SESSION_ACCESS_MINUTES", 120)
+
+# --- Fees and payments ----------------------------------------------------------------------
+# The clinic's ISO 4217 currency; the symbol shown before fees is derived from it (portal/money.py).
+CLINIC_CURRENCY = env("CLINIC_CURRENCY", "GBP").strip().upper()
+# Stripe. Without a secret key (the default) nobody pays online: every booking is "pay at the
+# clinic", and staff record desk payments in the admin. See README.md, "Payments".
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", "")
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", "")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "")
+# Where the server talks to Stripe and where browsers load Stripe.js from; changed only to try
+# the portal against a local Stripe-compatible server (localstripe).
+STRIPE_API_BASE = env("STRIPE_API_BASE", "https://api.stripe.com")
+STRIPE_JS_URL = env("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+# A patient waits at most this long for Stripe; retries are safe (every call has an idempotency key).
+STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 10)
+STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 1)
+# Webhook deliveries signed longer ago than this are refused as replays.
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = env_int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", 300)
+# Whether patients pay online when they book ("required", "optional" or "off"), for doctors
+# whose page says "as the clinic's default"; a doctor's page can choose otherwise.
+PAYMENT_ONLINE_DEFAULT = env("PAYMENT_ONLINE_DEFAULT", "required")
+# A booking that must be paid online holds its slot this long (its payment_due_at).
+PAYMENT_DUE_MINUTES = env_int("PAYMENT_DUE_MINUTES", 15)
+# A paid booking goes to the doctor as a request (off) or is confirmed straight away (on).
+PAYMENT_AUTO_CONFIRM = env_bool("PAYMENT_AUTO_CONFIRM", False)
+# Refund policy for cancellations by the patient: this share of what was paid comes back when
+# they cancel at least PAYMENT_REFUND_CUTOFF_HOURS before the start, the other share after that.
+# Declined or cancelled by the doctor or the clinic: always everything.
+PAYMENT_REFUND_CUTOFF_HOURS = env_int("PAYMENT_REFUND_CUTOFF_HOURS", 48)
+PAYMENT_REFUND_BEFORE_CUTOFF_PERCENT = env_int("PAYMENT_REFUND_BEFORE_CUTOFF_PERCENT", 100)
+PAYMENT_REFUND_AFTER_CUTOFF_PERCENT = env_int("PAYMENT_REFUND_AFTER_CUTOFF_PERCENT", 0)
+# reconcile_payments re-reads payments this many days back.
+PAYMENT_RECONCILE_DAYS = env_int("PAYMENT_RECONCILE_DAYS", 7)
 
 # --- Browser security headers ---------------------------------------------------------------
 # Content-Security-Policy (django-csp 4, see portal/headers.py). Public pages run only the
 # portal's own files and inline code carrying this response's nonce (``request.csp_nonce``).
-# Stripe's Payment Element (payments, later) needs js.stripe.com (and its *.js.stripe.com hosts)
+# Stripe's Payment Element (booking.payments) needs js.stripe.com (and its *.js.stripe.com hosts)
 # for its script and frames, hooks.stripe.com for 3-D Secure frames and api.stripe.com for its
-# requests, as Stripe's security guide lists them; they are allowed now so that adding the payment
-# step changes no policy.
+# requests, as Stripe's security guide lists them. (Pointed at a local Stripe-compatible server,
+# STRIPE_JS_URL/STRIPE_API_BASE below, the pay page adds those origins to its own response.)
 # Online consultations open the meeting link in a new tab, never in a frame, so no meeting host
 # appears here.
 STRIPE_JS = "https://js.stripe.com"

@@ -1,17 +1,21 @@
 """Tests: fast hashing, in-memory email, tasks run immediately unless a test says otherwise."""
 
+from portal.storage import file_storages
+
 from .base import *  # noqa: F403
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}
+# Local folders whatever the environment says: tests that need a bucket start their own (moto).
+STORAGES = file_storages("django.contrib.staticfiles.storage.StaticFilesStorage")
 MEDIA_ROOT = VAR_DIR / "test-media"  # noqa: F405
 ACCOUNT_RATE_LIMITS = False
+# Each test process keeps its own memory cache, emptied around every test (tests/conftest.py), so
+# rate-limit counters never leak between tests or between runs on one machine. Tests of the
+# shared backends (dead Redis, the database cache) switch CACHES themselves.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 WAGTAILADMIN_BASE_URL = "http://testserver"
 PRIVATE_MEDIA_ROOT = VAR_DIR / "test-private"  # noqa: F405
 LOGGING = {

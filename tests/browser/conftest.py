@@ -9,8 +9,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pyotp
 import pytest
 from django.core.management import call_command
+
+from portal.mfa import DEMO_TOTP_SECRET
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
@@ -71,13 +74,23 @@ def demo_site(transactional_db, settings, tmp_path):
     call_command("seed_demo", "--allow-production", stdout=open(os.devnull, "w"))  # noqa: SIM115
 
 
-def login(page, base_url: str, email: str, password: str, next_url: str | None = None) -> None:
-    """Sign in through the allauth form; without ``next_url`` each role lands on its own home."""
+def login(
+    page, base_url: str, email: str, password: str, next_url: str | None = None, totp_secret: str = DEMO_TOTP_SECRET
+) -> None:
+    """Sign in through the allauth form; without ``next_url`` each role lands on its own home.
+
+    Staff and doctors are then asked for their second factor: the code is computed from their
+    authenticator key (the demo accounts' published one by default), as their phone would.
+    """
     page.goto(f"{base_url}/accounts/login/" + (f"?next={next_url}" if next_url else ""))
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", password)
     page.locator("form").filter(has=page.locator("input[name=password]")).locator("button[type=submit]").click()
     page.wait_for_load_state()
+    if "/accounts/2fa/authenticate/" in page.url:
+        page.get_by_label("Code", exact=True).fill(pyotp.TOTP(totp_secret).now())
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_load_state()
 
 
 def pytest_collection_modifyitems(config, items):

@@ -87,7 +87,7 @@ def test_taken_slot_is_refused_in_the_browser(live_server, page, shot, demo_site
     page.wait_for_url(re.compile(r"/book/confirmed/"))
     second.get_by_role("button", name="Book this time").click()
     second.wait_for_load_state()
-    assert "not available" in second.locator("[role=alert]").first.inner_text()
+    assert "just taken" in second.locator("[role=alert]").first.inner_text()
     shot("slot-taken", target=second)
     # The demo clinic has appointments of its own: count only these two patients'.
     booked = Appointment.objects.filter(holds_slot=True, email__in=["first@example.com", "second@example.com"])

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import pytest
 from django.urls import reverse
 
-from portal.middleware import BodyLimitASGIMiddleware
+from portal.body_limit import BodyLimitASGIMiddleware
 from portal.models import User
 from portal.settings import base as base_settings
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 from portal.models import User
 from portal.roles import DOCTORS, PATIENTS, STAFF
 
-from ..factories import PASSWORD
+from ..factories import PASSWORD, make_user
 from .user_forms import ADD, INDEX, NEW_PASSWORD, add_data, edit_data, edit_url, group_names
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +23,7 @@ def staff_client(client, staff_user):
 
 @pytest.fixture
 def superuser():
-    return User.objects.create_superuser("root@example.com", PASSWORD, first_name="Root", last_name="Admin")
+    return make_user("root@example.com", User.Role.STAFF, is_superuser=True, first_name="Root", last_name="Admin")
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from booking.demo import BookingSeeder
+from booking.onboarding.workflow import ensure_vetting_workflow
 from home.demo.pages import PageSeeder, SeedOutput
 
 REFUSAL = (
@@ -57,6 +58,7 @@ class Command(BaseCommand):
             pages.seed_settings(home)
             specializations = pages.seed_specializations(home)
             doctor_index = pages.seed_doctor_index(home)
+            ensure_vetting_workflow()  # doctors who join through the site are reviewed in it
             doctors = pages.seed_doctors(doctor_index, specializations, prepare=bookings.prepare_doctor)
             bookings.link_doctor_accounts(doctors)
             bookings.seed_closures()

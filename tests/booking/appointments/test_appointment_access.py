@@ -28,11 +28,13 @@ def urls_for(appointment) -> list[str]:
     ]
 
 
-def test_anonymous_gets_404_everywhere(client, alices_appointment, guest_appointment):
+def test_anonymous_is_sent_to_sign_in_everywhere(client, alices_appointment, guest_appointment):
+    # The same answer as for a reference that does not exist (see test_signed_out_links.py).
     for appointment in (alices_appointment, guest_appointment):
         for url in urls_for(appointment):
             response = client.get(url)
-            assert response.status_code == 404, url
+            assert response.status_code == 302, url
+            assert response["Location"] == f"{reverse('account_login')}?next={url}"
             assert appointment.full_name not in response.content.decode()
 
 
@@ -79,7 +81,7 @@ def test_guest_lookup_needs_the_matching_email(client, guest_appointment):
     wrong = client.post(url, {"reference": guest_appointment.reference, "email": "mallory@example.com"})
     assert wrong.status_code == 404
     assert "No appointment matches" in wrong.content.decode()
-    assert client.get(detail).status_code == 404
+    assert client.get(detail).status_code == 302  # to sign-in, as for any reference
 
     right = client.post(url, {"reference": guest_appointment.reference.lower(), "email": "GUS@example.com"})
     assert right.status_code == 302
@@ -126,5 +128,5 @@ def test_reference_and_email_do_not_open_an_account_holders_appointment(client, 
     response = client.post(reverse("appointments:find"), {"reference": mine.reference, "email": patient.email})
     assert response.status_code == 404  # the same answer as any miss: no account is revealed
     assert "sign in" in response.content.decode()
-    assert client.get(reverse("appointments:detail", args=[mine.reference])).status_code == 404
+    assert client.get(reverse("appointments:detail", args=[mine.reference])).status_code == 302  # to sign-in
     assert client.post(reverse("appointments:cancel", args=[mine.reference])).status_code == 404

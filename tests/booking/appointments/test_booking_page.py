@@ -79,7 +79,7 @@ def test_taken_slot_is_refused_with_a_clear_message(client, doctor, free_slot):
     client.post(book_url(doctor), form_data(slot))
     response = client.post(book_url(doctor), form_data(slot, email="someone.else@example.com"))
     assert response.status_code == 409
-    assert "not available" in response.content.decode()
+    assert "just taken" in response.content.decode()
     assert Appointment.objects.count() == 1
 
 
@@ -163,7 +163,9 @@ def test_unpublished_doctor_cannot_be_booked(client, doctor, free_slot):
 def test_unknown_doctor_and_unknown_pages_are_404(client, doctor):
     assert client.get("/doctors/no-such-doctor/book/").status_code == 404
     assert client.get(doctor.url + "book/nonsense/").status_code == 404
-    assert client.get(doctor.url + "book/confirmed/ZZZZZ-ZZZZZ/").status_code == 404
+    # An unknown reference on a real doctor's page: signed out, the same sign-in as for a real one.
+    assert client.get(doctor.url + "book/confirmed/ZZZZZ-ZZZZZ/").status_code == 302
+    assert client.get("/doctors/no-such-doctor/book/confirmed/ZZZZZ-ZZZZZ/").status_code == 404
 
 
 def test_week_navigation_ignores_nonsense_dates(client, doctor):

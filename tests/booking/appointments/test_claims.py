@@ -172,9 +172,9 @@ def test_planted_booking_is_offered_not_attached_and_ends_the_bookers_access_onc
     assert owner_browser.post(reverse("appointments:claim", args=[planted.reference])).status_code == 302
     planted.refresh_from_db()
     assert planted.patient == owner
-    assert booker.get(detail).status_code == 404
+    assert booker.get(detail).status_code == 302  # to sign-in: the account's password opens it now
     assert booker.post(reverse("appointments:cancel", args=[planted.reference])).status_code == 404
-    assert booker.get(reverse("appointments:ics", args=[planted.reference])).status_code == 404
+    assert booker.get(reverse("appointments:ics", args=[planted.reference])).status_code == 302
     assert owner_browser.get(detail).status_code == 200
 
 
@@ -284,7 +284,7 @@ def test_guest_link_after_claim_leads_to_sign_in_and_then_to_the_appointment(doc
     detail = reverse("appointments:detail", args=[guest.reference])
     assert response.status_code == 302
     assert response.url == f"{reverse('account_login')}?next={detail}"
-    assert browser.get(detail).status_code == 404  # the link granted nothing
+    assert browser.get(detail).status_code == 302  # the link granted nothing: still sign-in
 
     response = browser.post(response.url, {"login": "alice@example.com", "password": PASSWORD, "next": detail})
     assert response.status_code == 302 and response.url == detail
@@ -308,13 +308,14 @@ def test_session_grant_stops_counting_after_the_claim(doctor, doctor_user, far_s
 
     claim_booking(owner, guest.reference)
 
-    assert [guest_browser.get(url).status_code for url in urls] == [404, 404, 404, 404]
+    # Back to sign-in, as for any signed-out reader without a grant.
+    assert [guest_browser.get(url).status_code for url in urls] == [302, 302, 302, 302]
     # Proving reference and email again does not reopen it: the account's password does.
     response = guest_browser.post(
         reverse("appointments:find"), {"reference": guest.reference, "email": "alice@example.com"}
     )
     assert response.status_code != 302
-    assert guest_browser.get(urls[0]).status_code == 404
+    assert guest_browser.get(urls[0]).status_code == 302
 
 
 # --- The access log names who really read ----------------------------------------------------
@@ -337,7 +338,7 @@ def test_access_log_never_attributes_a_guest_sessions_reads_to_an_account(doctor
     assert [(e.actor_id, e.guest_email) for e in reads] == [(None, "alice@example.com")] * 2
 
     claim_booking(owner, guest.reference)
-    assert guest_browser.get(prescription_url).status_code == 404
+    assert guest_browser.get(prescription_url).status_code == 302  # to sign-in
     assert bob_browser.get(prescription_url).status_code == 404
     assert signed_in(owner).get(prescription_url).status_code == 200
     assert signed_in(doctor_user).get(prescription_url).status_code == 200

@@ -20,7 +20,7 @@ from django.utils import timezone
 from booking.access import guest_confirm_token, guest_link_token
 from booking.appointments.selectors import doctor_counts, pending_requests
 from booking.models import Appointment, Notification
-from tests.factories import PASSWORD, confirm_by_email, confirm_link_path
+from tests.factories import PASSWORD, confirm_by_email, confirm_link_path, sent_to_sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -266,4 +266,4 @@ def test_a_booking_that_joined_an_account_can_still_be_confirmed(client, doctor,
     appointment.refresh_from_db()
     assert appointment.status == Status.PENDING
     # An account holder's appointment opens after signing in, never through an emailed link.
-    assert other_browser.get(reverse("appointments:detail", args=[appointment.reference])).status_code == 404
+    assert sent_to_sign_in(other_browser.get(reverse("appointments:detail", args=[appointment.reference])))

@@ -29,6 +29,8 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     (S.UNCONFIRMED, S.CANCELLED): {"patient", "guest", "staff", "system"},
     (S.PENDING_PAYMENT, S.PENDING): {"system"},
     (S.PENDING_PAYMENT, S.CONFIRMED): {"system"},
+    # Paying at the clinic instead: a guest's booking goes on to the email confirmation.
+    (S.PENDING_PAYMENT, S.UNCONFIRMED): {"system"},
     (S.PENDING_PAYMENT, S.EXPIRED): {"system"},
     (S.PENDING_PAYMENT, S.CANCELLED): {"patient", "guest", "staff", "system"},
     (S.PENDING, S.CONFIRMED): {"doctor", "staff"},

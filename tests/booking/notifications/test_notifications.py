@@ -110,7 +110,7 @@ def assert_common_facts(text: str, appointment: Appointment) -> None:
     assert local.strftime("%B %Y") in text
     assert local.tzname() in text and "Europe/London" in text
     assert appointment.get_mode_display() in text
-    assert "1 River Road" in text and PHONE in text
+    assert "1 River Road" in text and "+44 20 7946 0000" in text  # PHONE, formatted for people
 
 
 # --- Each kind ------------------------------------------------------------------------------

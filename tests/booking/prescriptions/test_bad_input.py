@@ -101,10 +101,10 @@ def test_pixel_floods_are_refused_with_a_message(client, edit_url, size):
 
 
 def test_the_pixel_limit_is_a_setting(settings):
-    settings.PRESCRIPTION_ATTACHMENT_MAX_PIXELS = 10
+    settings.UPLOAD_MAX_PIXELS = 10
     with pytest.raises(AttachmentRejected, match="too many pixels"):
         inspect_attachment(upload(real_png()))  # 16 pixels
-    settings.PRESCRIPTION_ATTACHMENT_MAX_PIXELS = 16
+    settings.UPLOAD_MAX_PIXELS = 16
     assert inspect_attachment(upload(real_png())).content_type == "image/png"
 
 

@@ -240,9 +240,9 @@ def test_pdf_is_a_pdf_with_letterhead_lines_and_signature(signed_prescription):
         "Riverside Clinic",
         "12 Riverside Walk",
         "London SE1 9AA",
-        # ClinicSettings.phone is a PhoneNumberField: whatever is assigned is kept in E.164, and
-        # the letterhead prints the stored form.
-        "Tel. +442079460000",
+        # ClinicSettings.phone is a PhoneNumberField kept in E.164; the letterhead prints it for
+        # people to read (portal.phones.display_phone).
+        "Tel. +44 20 7946 0000",
         "hello@riverside.example",
         "Dr Ada Lovelace",
         "Consultant",

@@ -53,7 +53,7 @@ def test_staff_cannot_move_into_a_taken_slot(staff_client, doctor, far_slots):
         {"action": "move", "doctor": doctor.pk, "day": local.date(), "start": local.strftime("%H:%M")},
     )
     assert response.status_code == 400
-    assert "not available" in response.content.decode()
+    assert "just taken" in response.content.decode()  # the specific refusal, not "outside hours"
     appointment.refresh_from_db()
     assert appointment.starts_at == far_slots[0].start
 

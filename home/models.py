@@ -39,6 +39,7 @@ from portal.phones import PhoneNumberField
 
 from .blocks import BodyBlock
 from .forms import DoctorPageForm
+from .search import keywords
 
 if TYPE_CHECKING:
     from wagtail.images.models import Image
@@ -162,9 +163,17 @@ class StandardPage(Page):
     body = StreamField(BodyBlock(), blank=True)
 
     content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("body")]
-    search_fields = Page.search_fields + [index.SearchField("intro"), index.SearchField("body")]
+    search_fields = Page.search_fields + [
+        index.SearchField("intro"),
+        index.SearchField("body"),
+        index.AutocompleteField("search_keywords"),
+    ]
     parent_page_types = ["home.HomePage", "home.StandardPage"]
     subpage_types = ["home.StandardPage"]
+
+    def search_keywords(self) -> str:
+        """Folded title, intro and body text, for prefix matching in site search."""
+        return keywords(self.title, self.intro, self.body.stream_block.get_searchable_content(self.body))
 
 
 class SpecializationIndexPage(Page):
@@ -203,9 +212,21 @@ class SpecializationPage(Page):
         FieldPanel("description"),
         FieldPanel("conditions"),
     ]
-    search_fields = Page.search_fields + [index.SearchField("summary"), index.SearchField("description")]
+    search_fields = Page.search_fields + [
+        index.SearchField("summary"),
+        index.SearchField("description"),
+        index.AutocompleteField("search_keywords"),
+    ]
     parent_page_types = ["home.SpecializationIndexPage"]
     subpage_types: list[str] = []
+
+    @property
+    def condition_list(self) -> list[str]:
+        return [str(block.value) for block in self.conditions if str(block.value).strip()]
+
+    def search_keywords(self) -> str:
+        """Folded name, summary and conditions treated: what site search matches ("heart" → Cardiology)."""
+        return keywords(self.title, self.summary, self.condition_list)
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
@@ -325,7 +346,11 @@ class DoctorPage(Page):
         InlinePanel("working_hours", label="Weekly working hours", heading="Working hours"),
         InlinePanel("time_off", label="Time off", heading="Time off"),
     ]
-    search_fields = Page.search_fields + [index.SearchField("biography"), index.AutocompleteField("title")]
+    search_fields = Page.search_fields + [
+        index.SearchField("biography"),
+        index.AutocompleteField("title"),
+        index.AutocompleteField("search_keywords"),
+    ]
     parent_page_types = ["home.DoctorIndexPage"]
     subpage_types: list[str] = []
 
@@ -339,6 +364,10 @@ class DoctorPage(Page):
         super().clean()
         if self.user is not None and self.user.role != self.user.Role.DOCTOR:
             raise ValidationError({"user": "Only an account with the doctor role can be linked to a doctor page."})
+
+    def search_keywords(self) -> str:
+        """Folded name, job title and languages: "marquez" finds "Dr Márquez", "span" finds Spanish."""
+        return keywords(self.title, self.job_title, self.language_list)
 
     @property
     def specializations(self) -> list[SpecializationPage]:

@@ -41,8 +41,9 @@ MIN_TERM_LENGTH = 3
 # InnoDB's default full-text stopwords (``INFORMATION_SCHEMA.INNODB_FT_DEFAULT_STOPWORD``): never
 # indexed there, so they are dropped from every query on every database alike.
 STOPWORDS = frozenset(
-    "a about an are as at be by com de en for from how i in is it la of on or that the this to was what when "
-    "where who will with und www".split()
+    {"a", "about", "an", "are", "as", "at", "be", "by", "com", "de", "en", "for", "from", "how", "i", "in", "is"}
+    | {"it", "la", "of", "on", "or", "that", "the", "this", "to", "was", "what", "when", "where", "who", "will"}
+    | {"with", "und", "www"}
 )
 # Enough for any real list of matches on one site; a cap so a one-letter-ish query stays cheap.
 MAX_HITS = 500
@@ -151,9 +152,10 @@ def site_search(raw_query: str, *, limit: int = 50) -> SearchResults:
         return results
     specialization_ids = matching_specialization_ids(terms)
     results.specializations = list(
-        SpecializationPage.objects.live().filter(pk__in=specialization_ids).select_related("image").order_by("title")[
-            :limit
-        ]
+        SpecializationPage.objects.live()
+        .filter(pk__in=specialization_ids)
+        .select_related("image")
+        .order_by("title")[:limit]
     )
     doctor_ids = matching_doctor_ids(terms, specialization_ids)
     results.doctors = list(DoctorPage.objects.live().filter(pk__in=doctor_ids).order_by("title").with_cards()[:limit])

@@ -5,6 +5,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from booking import urls as booking_urls
+from home import views as home_views
 
 from .views import healthz, signup
 
@@ -15,6 +16,7 @@ urlpatterns = [
     # Ahead of allauth's own sign-up URL: the same view, with a lost race answered by a message.
     path("accounts/signup/", signup, name="account_signup"),
     path("accounts/", include("allauth.urls")),
+    path("search/", home_views.search, name="search"),
     path("", include(booking_urls)),
 ]
 

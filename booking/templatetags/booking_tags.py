@@ -5,13 +5,14 @@ The doctor page's template loads these; the page class itself knows nothing abou
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from django import template
 
 from home.models import DoctorPage
 
-from ..availability.selectors import upcoming_days
+from ..availability.selectors import next_free_slots, upcoming_days
 from ..availability.slots import Slot
 
 register = template.Library()
@@ -21,3 +22,21 @@ register = template.Library()
 def next_free_days(doctor: DoctorPage, days: int = 3) -> list[tuple[date, list[Slot]]]:
     """The next ``days`` local days with free slots: ``{% next_free_days page as next_days %}``."""
     return upcoming_days(doctor, days_with_slots=days)
+
+
+@register.simple_tag
+def next_free_times(doctors: Iterable[DoctorPage], per_doctor: int = 3) -> dict[int, list[Slot]]:
+    """Every listed doctor's next free slots in one go: ``{% next_free_times doctors as free_times %}``.
+
+    Called once per listing (not once per card), so a page of cards costs a fixed number of
+    queries; each card then reads its own with ``free_times|free_times_for:doctor``.
+    """
+    return next_free_slots(list(doctors), per_doctor=per_doctor)
+
+
+@register.filter
+def free_times_for(free_times: dict[int, list[Slot]] | None, doctor: DoctorPage) -> list[Slot] | None:
+    """The slots :func:`next_free_times` found for ``doctor``; None when the listing did not ask."""
+    if free_times is None or not isinstance(free_times, dict):
+        return None
+    return free_times.get(doctor.pk, [])

@@ -6,25 +6,25 @@ Run on MariaDB with ``DATABASE_URL=mysql://...``; nothing here is SQLite-only.
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
 
 from home.models import DoctorSpecialization, SpecializationPage
 from home.search import query_terms, site_search
-from tests.factories import make_doctor
+from tests.factories import SEARCH_DB, make_doctor
 
-# InnoDB applies full-text index changes at commit: on MariaDB the rows must really be committed.
-ON_MYSQL = settings.DATABASES["default"]["ENGINE"].endswith("mysql")
-pytestmark = pytest.mark.django_db(transaction=ON_MYSQL, serialized_rollback=ON_MYSQL)
+pytestmark = SEARCH_DB
 
 
 @pytest.fixture
 def clinic(site_tree):
     cardiology = site_tree["cardiology"]
-    cardiology.conditions = [("condition", "Chest pain"), ("condition", "High blood pressure"), ("condition", "Heart failure")]
+    cardiology.conditions = [("condition", c) for c in ("Chest pain", "High blood pressure", "Heart failure")]
     cardiology.save_revision().publish()
     dermatology = site_tree["spec_index"].add_child(
         instance=SpecializationPage(
-            title="Dermatology", slug="dermatology", summary="Skin, hair and nails.", conditions=[("condition", "Eczema")]
+            title="Dermatology",
+            slug="dermatology",
+            summary="Skin, hair and nails.",
+            conditions=[("condition", "Eczema")],
         )
     )
     marquez = make_doctor(site_tree["doctors"], "Dr Lucía Márquez", specialization=cardiology, slug="marquez")
@@ -117,3 +117,24 @@ def test_query_terms_drop_what_mariadb_cannot_index():
     assert query_terms("Dr of the Márquez") == ["marquez"]
     assert query_terms("a" * 80) == ["a" * 40]
     assert len(query_terms(" ".join(f"word{i}" for i in range(20)))) == 6
+
+
+def test_search_page_groups_results_with_next_free_times(client, clinic):
+    response = client.get("/search/", {"q": "heart"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.index('id="results-specializations"') < html.index('id="results-doctors"')
+    assert "Cardiology" in html and "Dr Lucía Márquez" in html
+    assert f'href="{clinic["marquez"].booking_url}?' in html  # a next free time, straight into booking
+    assert '<meta name="robots" content="noindex, follow">' in html
+
+
+@pytest.mark.parametrize("query", ["", "!!", "x" * 3000, "'; SELECT 1; --", '"unclosed', "+-*~<>()"])
+def test_search_page_answers_any_query(client, clinic, query):
+    response = client.get("/search/", {"q": query})
+    assert response.status_code == 200
+
+
+def test_home_page_has_the_search_box(client, clinic):
+    html = client.get("/").content.decode()
+    assert 'action="/search/"' in html and 'role="search"' in html

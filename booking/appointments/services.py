@@ -80,6 +80,13 @@ def _check_slot(
         )
     slots = doctor_free_slots(doctor, day, day, now=now, ignore=ignore)
     if not any(slot.start == starts_at for slot in slots):
+        # Somebody booked it since the page was shown: say so, so the patient simply picks another.
+        held = Appointment.objects.holding_slots().filter(doctor_id=doctor.pk)
+        held = held.overlapping(starts_at, starts_at + timedelta(minutes=doctor.slot_minutes))
+        if ignore is not None:
+            held = held.exclude(pk=ignore.pk)
+        if held.exists():
+            raise SlotTaken(SLOT_TAKEN_MESSAGE)
         raise SlotUnavailable(
             "That time is not available: it is outside the doctor's hours, too soon, or already taken."
         )

@@ -178,19 +178,65 @@ def _parse_from(raw: str | None, first: date, last: date) -> date:
     return min(max(start, first), last)
 
 
-def slot_week(doctor: DoctorPage, from_day: str | None, *, show_slots: bool = True) -> dict:
+# Times shown for the chosen day before "+N more": about two rows on a phone.
+SLOTS_SHOWN_FIRST = 8
+
+
+def _chosen_day(days: list[tuple[date, list[Slot]]], raw_day: str | None, selected_slot: str, tz) -> date | None:
+    """The day whose times the picker shows: the one asked for (``?day=``), else the day of a
+    preselected time, else the first day with free times. Only a day of this week with free times."""
+    with_slots = [day for day, _ in days]
+    if not with_slots:
+        return None
+    try:
+        asked = date.fromisoformat(raw_day) if raw_day else None
+    except ValueError:
+        asked = None
+    if asked in with_slots:
+        return asked
+    try:
+        preselected = datetime.fromisoformat(selected_slot).astimezone(tz).date() if selected_slot else None
+    except (ValueError, OverflowError):
+        preselected = None
+    if preselected in with_slots:
+        return preselected
+    return with_slots[0]
+
+
+def slot_week(
+    doctor: DoctorPage,
+    from_day: str | None,
+    *,
+    show_slots: bool = True,
+    day: str | None = None,
+    selected_slot: str = "",
+) -> dict:
     """A week of the doctor's free slots from ``from_day`` (ISO date; clamped to the booking window).
 
-    Returns the slot picker's context: the days with their slots, the week shown and the
-    ``from`` values of the previous and next weeks (None at the window's edges).
+    Returns the slot picker's context: the days with their slots, a strip of every day of the
+    week with its number of free times, the day shown (``day``, else the day of
+    ``selected_slot``, else the first day with free times) split into the first
+    :data:`SLOTS_SHOWN_FIRST` times and the rest, the week shown, and the ``from`` values of the
+    previous and next weeks (None at the window's edges).
     """
     first, last = booking_window()
     page_start = _parse_from(from_day, first, last)
     page_end = min(page_start + timedelta(days=DAYS_PER_PAGE - 1), last)
     tz = clinic_zone()
     slots = doctor_free_slots(doctor, page_start, page_end) if show_slots else []
+    days = group_by_local_day(slots, tz)
+    counts = {d: len(day_slots) for d, day_slots in days}
+    chosen = _chosen_day(days, day, selected_slot, tz)
+    chosen_slots = dict(days).get(chosen, []) if chosen else []
     return {
-        "days": group_by_local_day(slots, tz),
+        "days": days,
+        "day_strip": [
+            (page_start + timedelta(days=n), counts.get(page_start + timedelta(days=n), 0))
+            for n in range((page_end - page_start).days + 1)
+        ],
+        "chosen_day": chosen,
+        "chosen_slots": chosen_slots[:SLOTS_SHOWN_FIRST],
+        "more_slots": chosen_slots[SLOTS_SHOWN_FIRST:],
         "page_start": page_start,
         "page_end": page_end,
         "previous_from": page_start - timedelta(days=DAYS_PER_PAGE) if page_start > first else None,

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.urls import include, path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from booking import urls as booking_urls
@@ -17,6 +18,10 @@ urlpatterns = [
     path("accounts/signup/", signup, name="account_signup"),
     path("accounts/", include("allauth.urls")),
     path("search/", home_views.search, name="search"),
+    path("sitemap.xml", sitemap, name="sitemap"),
+    path("robots.txt", home_views.robots_txt, name="robots_txt"),
+    # Browsers and crawlers ask for /favicon.ico whatever the page links to.
+    path("favicon.ico", home_views.favicon, name="favicon"),
     path("", include(booking_urls)),
 ]
 

@@ -5,6 +5,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("booking.prescriptions.urls")),
     path("doctor/", include("booking.doctor.urls")),
+    path("", include("booking.patients.urls")),
     # Last: its booking pattern matches any page path ending in /book/.
     path("", include("booking.appointments.urls")),
 ]

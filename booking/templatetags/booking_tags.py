@@ -40,3 +40,19 @@ def free_times_for(free_times: dict[int, list[Slot]] | None, doctor: DoctorPage)
     if free_times is None or not isinstance(free_times, dict):
         return None
     return free_times.get(doctor.pk, [])
+
+
+@register.filter
+def export_kind(value) -> str:
+    """ "record", "list" or "value": how the export page renders a piece of an export section."""
+    if isinstance(value, dict):
+        return "record"
+    if isinstance(value, list | tuple):
+        return "list"
+    return "value"
+
+
+@register.filter
+def export_label(key: str) -> str:
+    """A record's key as a label: ``starts_at`` → "Starts at"."""
+    return str(key).replace("_", " ").capitalize()

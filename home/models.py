@@ -52,6 +52,18 @@ if TYPE_CHECKING:
 DOCTORS_PER_PAGE = 12
 
 
+def paginate_doctors(request, doctors):
+    """One page of a doctor listing (``?page=``): a page number past the end shows the last page
+    and a non-number the first, rather than a 404 for a mistyped or stale shared link."""
+    paginator = Paginator(doctors, DOCTORS_PER_PAGE)
+    try:
+        return paginator.page(request.GET.get("page", 1))
+    except PageNotAnInteger:
+        return paginator.page(1)
+    except EmptyPage:
+        return paginator.page(paginator.num_pages)
+
+
 @register_setting(icon="site")
 class ClinicSettings(BaseSiteSetting):
     """The clinic's public details: shown in the header and footer, emails and letterheads."""
@@ -233,7 +245,8 @@ class SpecializationPage(Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["doctors"] = DoctorPage.objects.live().filter(specialization_links__specialization=self).with_cards()
+        doctors = DoctorPage.objects.live().filter(specialization_links__specialization=self).order_by("title", "pk")
+        context["doctors"] = paginate_doctors(request, doctors.with_cards())
         context["doctor_index"] = DoctorIndexPage.objects.live().first()
         return context
 
@@ -302,13 +315,7 @@ class DoctorIndexPage(Page):
         if filters.needs_availability and ordered_ids is None:
             filters.notes.append("Availability is not known here, so the time frame and sort were not applied.")
             filters.within_days, filters.sort = None, "name"
-        paginator = Paginator(ordered_ids if ordered_ids is not None else doctors.with_cards(), DOCTORS_PER_PAGE)
-        try:
-            page = paginator.page(request.GET.get("page", 1))
-        except PageNotAnInteger:
-            page = paginator.page(1)
-        except EmptyPage:
-            page = paginator.page(paginator.num_pages)
+        page = paginate_doctors(request, ordered_ids if ordered_ids is not None else doctors.with_cards())
         if ordered_ids is not None:
             found = {d.pk: d for d in DoctorPage.objects.filter(pk__in=page.object_list).with_cards()}
             page.object_list = [found[pk] for pk in page.object_list if pk in found]

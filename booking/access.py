@@ -462,3 +462,11 @@ def appointment_from_confirm_token(reference: str, token: str) -> Appointment | 
     if not isinstance(data, dict) or data.get("r") != normalize_reference(reference):
         return None
     return Appointment.objects.filter(reference=data["r"], email=comparable_email(data.get("e", ""))).first()
+
+
+def manages_own_patient_data(user: Any) -> bool:
+    """Who may see, export and delete a patient profile: that patient, signed in, and no one else.
+
+    Doctors' and staff accounts belong to the clinic and are managed by staff, not from here.
+    """
+    return bool(user is not None and user.is_authenticated and user.is_active and getattr(user, "is_patient", False))

@@ -12,7 +12,10 @@ class BookingConfig(AppConfig):
         from django.db.models.signals import post_migrate
         from wagtail.signals import page_published, workflow_rejected
 
+        from home.availability import register_first_free_times
+
         from .appointments.receivers import on_email_confirmed, on_user_logged_in
+        from .availability.selectors import first_free_starts
         from .onboarding.checks import check_licence_pattern
         from .onboarding.receivers import on_page_published, on_workflow_rejected, send_wagtail_emails_after_commit
         from .onboarding.workflow import ensure_vetting_workflow_after_migrate
@@ -30,3 +33,6 @@ class BookingConfig(AppConfig):
             ensure_vetting_workflow_after_migrate, sender=self, dispatch_uid="booking.vetting_workflow"
         )
         checks.register(check_licence_pattern)
+
+        # The doctors index filters and sorts by availability, which only booking can compute.
+        register_first_free_times(first_free_starts)

@@ -7,6 +7,7 @@ urlpatterns = [
     path("doctor/", include("booking.doctor.urls")),
     path("payments/", include("booking.payments.urls")),
     path("join/doctor/", include("booking.onboarding.urls")),
+    path("", include("booking.patients.urls")),
     # Last: its booking pattern matches any page path ending in /book/.
     path("", include("booking.appointments.urls")),
 ]

@@ -9,6 +9,7 @@ pages through their models.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -17,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import HttpRequest
 from modelcluster.fields import ParentalKey
 from wagtail import blocks
@@ -37,8 +38,11 @@ from wagtail.search import index
 
 from portal.phones import PhoneNumberField
 
+from .availability import first_free_times
 from .blocks import BodyBlock
+from .filters import SORT_CHOICES, WITHIN_CHOICES, DoctorFilters, parse_doctor_filters
 from .forms import DoctorPageForm
+from .search import keywords, matching_doctor_ids
 
 if TYPE_CHECKING:
     from wagtail.images.models import Image
@@ -46,6 +50,18 @@ if TYPE_CHECKING:
     from portal.models import User
 
 DOCTORS_PER_PAGE = 12
+
+
+def paginate_doctors(request, doctors):
+    """One page of a doctor listing (``?page=``): a page number past the end shows the last page
+    and a non-number the first, rather than a 404 for a mistyped or stale shared link."""
+    paginator = Paginator(doctors, DOCTORS_PER_PAGE)
+    try:
+        return paginator.page(request.GET.get("page", 1))
+    except PageNotAnInteger:
+        return paginator.page(1)
+    except EmptyPage:
+        return paginator.page(paginator.num_pages)
 
 
 @register_setting(icon="site")
@@ -171,9 +187,17 @@ class StandardPage(Page):
     body = StreamField(BodyBlock(), blank=True)
 
     content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("body")]
-    search_fields = Page.search_fields + [index.SearchField("intro"), index.SearchField("body")]
+    search_fields = Page.search_fields + [
+        index.SearchField("intro"),
+        index.SearchField("body"),
+        index.AutocompleteField("search_keywords"),
+    ]
     parent_page_types = ["home.HomePage", "home.StandardPage"]
     subpage_types = ["home.StandardPage"]
+
+    def search_keywords(self) -> str:
+        """Folded title, intro and body text, for prefix matching in site search."""
+        return keywords(self.title, self.intro, self.body.stream_block.get_searchable_content(self.body))
 
 
 class SpecializationIndexPage(Page):
@@ -212,19 +236,36 @@ class SpecializationPage(Page):
         FieldPanel("description"),
         FieldPanel("conditions"),
     ]
-    search_fields = Page.search_fields + [index.SearchField("summary"), index.SearchField("description")]
+    search_fields = Page.search_fields + [
+        index.SearchField("summary"),
+        index.SearchField("description"),
+        index.AutocompleteField("search_keywords"),
+    ]
     parent_page_types = ["home.SpecializationIndexPage"]
     subpage_types: list[str] = []
 
+    @property
+    def condition_list(self) -> list[str]:
+        return [str(block.value) for block in self.conditions if str(block.value).strip()]
+
+    def search_keywords(self) -> str:
+        """Folded name, summary and conditions treated: what site search matches ("heart" → Cardiology)."""
+        return keywords(self.title, self.summary, self.condition_list)
+
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["doctors"] = DoctorPage.objects.live().filter(specialization_links__specialization=self).with_cards()
+        doctors = DoctorPage.objects.live().filter(specialization_links__specialization=self).order_by("title", "pk")
+        context["doctors"] = paginate_doctors(request, doctors.with_cards())
         context["doctor_index"] = DoctorIndexPage.objects.live().first()
         return context
 
 
 class DoctorIndexPage(Page):
-    """Lists doctors, filtered by specialization (``?specialization=<slug>``) and name (``?q=``)."""
+    """Lists doctors, searched and filtered from a plain GET form (see :mod:`home.filters`).
+
+    Every combination is a shareable URL and works without JavaScript. Availability ("free
+    within N days", "soonest available") comes from booking through :mod:`home.availability`.
+    """
 
     intro = RichTextField(blank=True, features=["bold", "italic", "link"])
 
@@ -233,32 +274,69 @@ class DoctorIndexPage(Page):
     subpage_types = ["home.DoctorPage"]
     max_count = 1
 
-    def filtered_doctors(self, specialization: SpecializationPage | None, query: str):
+    def doctor_languages(self) -> list[str]:
+        """Every language a live doctor here lists, for the language filter (one query)."""
+        found: dict[str, str] = {}
+        for value in DoctorPage.objects.child_of(self).live().values_list("languages", flat=True):
+            for language in value.split(","):
+                if language.strip():
+                    found.setdefault(language.strip().casefold(), language.strip())
+        return sorted(found.values(), key=str.casefold)
+
+    def filtered_doctors(self, filters: DoctorFilters) -> DoctorPageQuerySet:
         doctors = DoctorPage.objects.child_of(self).live()
-        if specialization is not None:
-            doctors = doctors.filter(specialization_links__specialization=specialization)
-        for word in query.split()[:5]:
-            doctors = doctors.filter(Q(title__icontains=word) | Q(languages__icontains=word))
-        return doctors.distinct().order_by("title").with_cards()
+        if filters.terms:
+            doctors = doctors.filter(pk__in=matching_doctor_ids(filters.terms))
+        if filters.specialization is not None:
+            doctors = doctors.filter(specialization_links__specialization=filters.specialization)
+        if filters.language:
+            doctors = doctors.filter(languages__icontains=filters.language)
+        if filters.online:
+            doctors = doctors.filter(offers_online=True)
+        if filters.fee_min is not None:
+            doctors = doctors.filter(consultation_fee__gte=filters.fee_min)
+        if filters.fee_max is not None:
+            doctors = doctors.filter(consultation_fee__lte=filters.fee_max)
+        order = ("consultation_fee", "title") if filters.sort == "fee" else ("title",)
+        return doctors.distinct().order_by(*order)
+
+    def _by_availability(self, doctors: DoctorPageQuerySet, filters: DoctorFilters) -> list[int] | None:
+        """Primary keys in listing order once availability is applied; None when it cannot be."""
+        candidates = list(doctors.only("pk", "slot_minutes", "title"))
+        times = first_free_times(candidates, within_days=filters.within_days)
+        if times is None:
+            return None
+        if filters.within_days is not None:
+            candidates = [d for d in candidates if times.get(d.pk) is not None]
+        if filters.sort == "soonest":
+            # Doctors with no free time at all go last, in name order.
+            never = datetime.max.replace(tzinfo=UTC)
+            candidates.sort(key=lambda d: times.get(d.pk) or never)
+        return [d.pk for d in candidates]
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        query = request.GET.get("q", "").strip()[:100]
         specializations = list(SpecializationPage.objects.live().order_by("title").only("id", "title", "slug"))
-        slug = request.GET.get("specialization", "")
-        selected = next((s for s in specializations if s.slug == slug), None)
-        paginator = Paginator(self.filtered_doctors(selected, query), DOCTORS_PER_PAGE)
-        try:
-            doctors = paginator.page(request.GET.get("page", 1))
-        except PageNotAnInteger:
-            doctors = paginator.page(1)
-        except EmptyPage:
-            doctors = paginator.page(paginator.num_pages)
+        languages = self.doctor_languages()
+        filters = parse_doctor_filters(request.GET, specializations, languages)
+        doctors = self.filtered_doctors(filters)
+        ordered_ids = self._by_availability(doctors, filters) if filters.needs_availability else None
+        if filters.needs_availability and ordered_ids is None:
+            filters.notes.append("Availability is not known here, so the time frame and sort were not applied.")
+            filters.within_days, filters.sort = None, "name"
+        page = paginate_doctors(request, ordered_ids if ordered_ids is not None else doctors.with_cards())
+        if ordered_ids is not None:
+            found = {d.pk: d for d in DoctorPage.objects.filter(pk__in=page.object_list).with_cards()}
+            page.object_list = [found[pk] for pk in page.object_list if pk in found]
         context.update(
-            doctors=doctors,
-            query=query,
+            doctors=page,
+            filters=filters,
+            query=filters.query,
             specializations=specializations,
-            selected_specialization=selected,
+            languages=languages,
+            selected_specialization=filters.specialization,
+            within_choices=WITHIN_CHOICES,
+            sort_choices=SORT_CHOICES,
         )
         return context
 
@@ -366,7 +444,11 @@ class DoctorPage(Page):
         InlinePanel("working_hours", label="Weekly working hours", heading="Working hours"),
         InlinePanel("time_off", label="Time off", heading="Time off"),
     ]
-    search_fields = Page.search_fields + [index.SearchField("biography"), index.AutocompleteField("title")]
+    search_fields = Page.search_fields + [
+        index.SearchField("biography"),
+        index.AutocompleteField("title"),
+        index.AutocompleteField("search_keywords"),
+    ]
     parent_page_types = ["home.DoctorIndexPage"]
     subpage_types: list[str] = []
 
@@ -380,6 +462,10 @@ class DoctorPage(Page):
         super().clean()
         if self.user is not None and self.user.role != self.user.Role.DOCTOR:
             raise ValidationError({"user": "Only an account with the doctor role can be linked to a doctor page."})
+
+    def search_keywords(self) -> str:
+        """Folded name, job title and languages: "marquez" finds "Dr Márquez", "span" finds Spanish."""
+        return keywords(self.title, self.job_title, self.language_list)
 
     @property
     def specializations(self) -> list[SpecializationPage]:

@@ -58,6 +58,15 @@ class User(AbstractUser):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.PATIENT)
     # Same column size as before the switch to PhoneNumberField: E.164 needs at most 16 characters.
     mobile = PhoneNumberField(_("mobile"), max_length=32, blank=True)
+    # The patient's own profile: prefilled into bookings, never required (a guest books without one).
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    # Communication preference. Only optional emails obey it: confirmations, cancellations and
+    # account emails are part of the service the patient asked for and are always sent.
+    reminder_emails = models.BooleanField(
+        _("appointment reminder emails"),
+        default=True,
+        help_text=_("The email the day before a confirmed appointment."),
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []

@@ -3,9 +3,11 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from booking import urls as booking_urls
+from home import views as home_views
 
 from .views import healthz, signup
 
@@ -19,6 +21,11 @@ urlpatterns = [
     # Ahead of allauth's own sign-up URL: the same view, with a lost race answered by a message.
     path("accounts/signup/", signup, name="account_signup"),
     path("accounts/", include("allauth.urls")),
+    path("search/", home_views.search, name="search"),
+    path("sitemap.xml", sitemap, name="sitemap"),
+    path("robots.txt", home_views.robots_txt, name="robots_txt"),
+    # Browsers and crawlers ask for /favicon.ico whatever the page links to.
+    path("favicon.ico", home_views.favicon, name="favicon"),
     path("", include(booking_urls)),
 ]
 

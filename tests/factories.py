@@ -15,10 +15,13 @@ from itertools import count
 from urllib.parse import urlsplit
 
 import pyotp
+import pytest
 from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from django.utils import timezone
-from wagtail.models import Page, Site
+from wagtail.models import Locale, Page, Site
 
 from booking.appointments.services import Actor, PatientDetails, book_appointment, transition
 from booking.availability.selectors import booking_window, doctor_free_slots
@@ -41,6 +44,12 @@ PASSWORD = "a-long-test-password-42"
 # Staff and doctors must have a second factor (portal.middleware): test users of those roles get
 # an authenticator app with this key, and sign_in() answers the code like the person's phone.
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+# InnoDB applies full-text index changes only at commit, so on MariaDB/MySQL a test that searches
+# must really commit its rows (and restore Wagtail's migrated rows after the flush); SQLite's FTS5
+# sees the test's own transaction. Use as ``pytestmark = SEARCH_DB``.
+ON_MYSQL = settings.DATABASES["default"]["ENGINE"].endswith("mysql")
+SEARCH_DB = pytest.mark.django_db(transaction=ON_MYSQL, serialized_rollback=ON_MYSQL)
 _seq = count(1)
 
 
@@ -90,6 +99,62 @@ def make_doctor(
         doctor.specialization_links.add(DoctorSpecialization(specialization=specialization))
     index.add_child(instance=doctor)
     return doctor
+
+
+def bulk_doctors(
+    index: DoctorIndexPage,
+    n: int,
+    *,
+    specialization: SpecializationPage | None = None,
+    hours: tuple[time, time] = (time(8, 0), time(20, 0)),
+) -> list[DoctorPage]:
+    """``n`` live doctors under ``index`` in a handful of INSERTs, for tests at a thousand doctors.
+
+    Django cannot bulk-create a multi-table child (a page), so the base page rows are
+    bulk-created with their tree paths worked out here, then the doctor rows are inserted on their
+    own. They are not in the search index and have no revisions: for listings and query counts.
+    """
+    index.refresh_from_db()
+    start = index.numchild
+    locale = Locale.get_default()
+    content_type = ContentType.objects.get_for_model(DoctorPage)
+    seq = next(_seq)
+    pages = []
+    for i in range(n):
+        slug = f"bulk-{seq}-{i}"
+        pages.append(
+            Page(
+                title=f"Dr Bulk {seq}-{i:04d}",
+                draft_title=f"Dr Bulk {seq}-{i:04d}",
+                slug=slug,
+                path=DoctorPage._get_path(index.path, index.depth + 1, start + i + 1),
+                depth=index.depth + 1,
+                numchild=0,
+                url_path=f"{index.url_path}{slug}/",
+                content_type=content_type,
+                locale=locale,
+                live=True,
+            )
+        )
+    pages = Page.objects.bulk_create(pages)
+    doctors = [
+        DoctorPage(page_ptr_id=page.pk, consultation_fee=Decimal("60.00"), slot_minutes=30, job_title="Consultant")
+        for page in pages
+    ]
+    DoctorPage.objects._insert(doctors, fields=DoctorPage._meta.local_concrete_fields)  # type: ignore[attr-defined]
+    for doctor, page in zip(doctors, pages, strict=True):
+        doctor.__dict__.update({k: v for k, v in page.__dict__.items() if k != "_state"})
+    WorkingHours.objects.bulk_create(
+        WorkingHours(doctor_id=doctor.pk, weekday=weekday, starts=hours[0], ends=hours[1], sort_order=weekday)
+        for doctor in doctors
+        for weekday in range(7)
+    )
+    if specialization is not None:
+        DoctorSpecialization.objects.bulk_create(
+            DoctorSpecialization(doctor_id=doctor.pk, specialization=specialization, sort_order=0) for doctor in doctors
+        )
+    Page.objects.filter(pk=index.pk).update(numchild=start + n)
+    return doctors
 
 
 def make_user(email: str, role: str = User.Role.PATIENT, *, mfa: bool | None = None, **extra) -> User:

@@ -57,12 +57,17 @@ from .services import (
 
 
 def slot_week_context(request: HttpRequest, doctor, *, show_slots: bool = True) -> dict:
-    """The slot picker's week (``?from=``, or the POSTed ``from``) and the time to preselect."""
-    return {
-        **slot_week(doctor, request.GET.get("from") or request.POST.get("from"), show_slots=show_slots),
-        # A time chosen on the doctor's page arrives preselected (?slot=); the service re-checks it.
-        "selected_slot": request.POST.get("slot") or request.GET.get("slot", ""),
-    }
+    """The slot picker's week (``?from=``, or the POSTed ``from``), its day shown and the time to preselect."""
+    # A time chosen on the doctor's page or a card arrives preselected (?slot=); the service re-checks it.
+    selected_slot = (request.POST.get("slot") or request.GET.get("slot", ""))[:64]
+    week = slot_week(
+        doctor,
+        request.GET.get("from") or request.POST.get("from"),
+        show_slots=show_slots,
+        day=request.GET.get("day") or request.POST.get("day"),
+        selected_slot=selected_slot,
+    )
+    return {**week, "selected_slot": selected_slot}
 
 
 def _doctor_or_404(request: HttpRequest, page_path: str):

@@ -3,6 +3,10 @@
 Each appointment is *claimed* with a conditional UPDATE on ``reminder_sent_at`` before its email
 is queued, in one transaction: running this twice, or two copies at once, queues one reminder per
 appointment. Moving an appointment clears ``reminder_sent_at``, so it is reminded of its new time.
+
+A patient who switched reminders off in their profile (``User.reminder_emails``) gets none; their
+appointments are simply not claimed, so switching reminders back on before the window closes
+still sends one. Guests have no preference to read and are always reminded.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ..models import Appointment, Notification
@@ -35,7 +40,8 @@ def queue_due_reminders(*, window_hours: float = 24, now: datetime | None = None
         "starts_at__gt": now,
         "starts_at__lte": now + timedelta(hours=window_hours),
     }
-    candidates = list(Appointment.objects.filter(**eligible).values_list("pk", flat=True))
+    wanted = Q(patient__isnull=True) | Q(patient__reminder_emails=True)
+    candidates = list(Appointment.objects.filter(wanted, **eligible).values_list("pk", flat=True))
     queued = failed = 0
     for pk in candidates:
         try:

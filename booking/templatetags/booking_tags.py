@@ -5,13 +5,14 @@ The doctor page's template loads these; the page class itself knows nothing abou
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from django import template
 
 from home.models import DoctorPage
 
-from ..availability.selectors import upcoming_days
+from ..availability.selectors import next_free_slots, upcoming_days
 from ..availability.slots import Slot
 
 register = template.Library()
@@ -30,3 +31,37 @@ def lookup(mapping, key):
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+@register.simple_tag
+def next_free_times(doctors: Iterable[DoctorPage], per_doctor: int = 3) -> dict[int, list[Slot]]:
+    """Every listed doctor's next free slots in one go: ``{% next_free_times doctors as free_times %}``.
+
+    Called once per listing (not once per card), so a page of cards costs a fixed number of
+    queries; each card then reads its own with ``free_times|free_times_for:doctor``.
+    """
+    return next_free_slots(list(doctors), per_doctor=per_doctor)
+
+
+@register.filter
+def free_times_for(free_times: dict[int, list[Slot]] | None, doctor: DoctorPage) -> list[Slot] | None:
+    """The slots :func:`next_free_times` found for ``doctor``; None when the listing did not ask."""
+    if free_times is None or not isinstance(free_times, dict):
+        return None
+    return free_times.get(doctor.pk, [])
+
+
+@register.filter
+def export_kind(value) -> str:
+    """ "record", "list" or "value": how the export page renders a piece of an export section."""
+    if isinstance(value, dict):
+        return "record"
+    if isinstance(value, list | tuple):
+        return "list"
+    return "value"
+
+
+@register.filter
+def export_label(key: str) -> str:
+    """A record's key as a label: ``starts_at`` → "Starts at"."""
+    return str(key).replace("_", " ").capitalize()

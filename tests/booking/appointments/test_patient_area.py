@@ -73,7 +73,7 @@ def test_reschedule_into_a_taken_slot_is_refused(signed_in, mine, doctor, far_sl
         reverse("appointments:reschedule", args=[mine.reference]), {"slot": taken.starts_at.isoformat()}
     )
     assert response.status_code == 409
-    assert "just taken" in response.content.decode()
+    assert "That time was just taken" in response.content.decode()
     mine.refresh_from_db()
     assert mine.starts_at == far_slots[0].start
 

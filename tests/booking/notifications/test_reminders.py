@@ -157,3 +157,19 @@ def test_a_moved_appointment_gets_a_reminder_for_its_new_time(book, run, commit,
     first, second = reminders()
     assert f"{timezone.localtime(soon[0]):%H:%M}" in first.subject
     assert f"{appointment.local_starts_at:%H:%M}" in second.subject
+
+
+def test_a_patient_who_switched_reminders_off_gets_none(book, run, soon, patient, other_patient):
+    """The profile's preference is obeyed; a patient who keeps them on and a guest are still reminded."""
+    patient.reminder_emails = False
+    patient.save(update_fields=["reminder_emails"])
+    quiet = book(soon[0], patient=patient)
+    keen = book(soon[1], patient=other_patient)
+    guest = book(soon[2])
+
+    run()
+
+    assert sorted(m.to[0] for m in reminders()) == sorted([other_patient.email, guest.email])
+    quiet.refresh_from_db()
+    keen.refresh_from_db()
+    assert quiet.reminder_sent_at is None and keen.reminder_sent_at is not None

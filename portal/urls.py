@@ -5,6 +5,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from booking import urls as booking_urls
+from booking.api import urls as api_urls
 
 from .views import healthz, signup
 
@@ -15,6 +16,9 @@ urlpatterns = [
     # Ahead of allauth's own sign-up URL: the same view, with a lost race answered by a message.
     path("accounts/signup/", signup, name="account_signup"),
     path("accounts/", include("allauth.urls")),
+    # The JSON API, and allauth's headless accounts API (sign-up, sign-in, tokens) for its clients.
+    path("api/v1/auth/", include("allauth.headless.urls")),
+    path("api/v1/", include(api_urls)),
     path("", include(booking_urls)),
 ]
 

@@ -32,18 +32,17 @@ from ..access import (
     guest_grant_applies,
     record_appointment_audit,
 )
-from ..audit.services import Origin
 from ..availability.selectors import slot_week
 from ..errors import AlreadyConfirmed, BookingError, ClaimRefused, ProofOfWorkRefused, TooManyAttempts
 from ..models import Appointment, AuditEvent, normalize_reference
 from ..notifications.calendar import appointment_ics as build_ics
 from . import limits
 from .claims import claim_booking, dismiss_booking, found_bookings
+from .entry import book_from_request, patient_actor
 from .forms import BookingForm, CancelForm, FindAppointmentForm
 from .selectors import bookable_doctor, has_signed_prescription, patient_appointments
 from .services import (
     Actor,
-    book_on_website,
     confirm_guest_email,
     confirmation_refusal,
     move_appointment,
@@ -89,28 +88,6 @@ def _with_retry_after(response: TemplateResponse, refusal: BookingError | None) 
     return response
 
 
-def _book_from_form(request: HttpRequest, doctor, form: BookingForm) -> Appointment | None:
-    """The limits, then the booking service; None when the form itself is invalid.
-
-    The address limit and the puzzle come before validation: a flood of half-filled forms costs
-    as much to answer as a flood of good ones.
-    """
-    patient = request.user if request.user.is_authenticated and request.user.is_patient else None
-    limits.check_booking_attempt(request)
-    limits.check_proof_of_work(request)
-    if not form.is_valid():
-        return None
-    limits.check_booking_details(request, form.cleaned_data["email"], is_guest=patient is None)
-    return book_on_website(
-        doctor_id=doctor.pk,
-        starts_at=form.cleaned_data["slot"],
-        details=form.details(),
-        patient=patient,
-        booked_from="" if patient else limits.address_key(request),
-        origin=Origin.from_request(request),
-    )
-
-
 @never_cache
 def book_with_doctor(request: HttpRequest, page_path: str) -> HttpResponse:
     """GET: a week of free slots and the form. POST: check the limits, book through the service.
@@ -126,7 +103,7 @@ def book_with_doctor(request: HttpRequest, page_path: str) -> HttpResponse:
     if request.method == "POST":
         form = BookingForm(request.POST, **form_kwargs)
         try:
-            appointment = _book_from_form(request, doctor, form)
+            appointment = book_from_request(request, doctor, form, pow_answer=request.POST.get(limits.POW_FIELD, ""))
         except (TooManyAttempts, ProofOfWorkRefused) as exc:
             form.add_error(None, exc.message)
             refusal, status = exc, _refusal_status(exc)
@@ -242,7 +219,7 @@ def find_appointment(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             limits.check_lookup_attempt(request)
-            limits.check_proof_of_work(request)
+            limits.check_proof_of_work(request.POST.get(limits.POW_FIELD, ""))
             if form.is_valid():
                 limits.check_lookup_email(form.cleaned_data["email"])
         except (TooManyAttempts, ProofOfWorkRefused) as exc:
@@ -292,25 +269,12 @@ def _record_refused_lookup(request: HttpRequest, reference: str, matched: Appoin
         )
 
 
-def _patient_actor(request: HttpRequest, appointment: Appointment) -> Actor | None:
-    """The actor for patient-side changes, or None if this request is not the patient's side.
-
-    Doctors and staff reach the same appointment page but change appointments from their own
-    dashboards, so the patient's cancel and reschedule buttons are not theirs.
-    """
-    user = request.user
-    origin = Origin.from_request(request)
-    if user.is_authenticated:
-        return Actor(Actor.PATIENT, user, origin=origin) if appointment.patient_id == user.pk else None
-    return Actor(Actor.GUEST, origin=origin)
-
-
 @never_cache
 def appointment_detail(request: HttpRequest, reference: str) -> HttpResponse:
     appointment = get_appointment_for_request(
         request, reference, Appointment.objects.select_related("doctor", "doctor__photo")
     )
-    actor = _patient_actor(request, appointment)
+    actor = patient_actor(request, appointment)
     if actor is None and getattr(request.user, "is_doctor", False):
         # The appointment's doctor works from the dashboard's version of this page.
         return redirect("doctor:appointment", reference=appointment.reference)
@@ -365,7 +329,7 @@ def cancel_appointment(request: HttpRequest, reference: str) -> HttpResponse:
         action=AuditEvent.Action.CHANGE,
         record_allowed=False,  # the service records it
     )
-    actor = _patient_actor(request, appointment)
+    actor = patient_actor(request, appointment)
     if actor is None:
         raise Http404("No such appointment.")
     form = CancelForm(request.POST)
@@ -393,7 +357,7 @@ def reschedule_appointment(request: HttpRequest, reference: str) -> HttpResponse
         record_allowed=not posted,
         detail="reschedule page",
     )
-    actor = _patient_actor(request, appointment)
+    actor = patient_actor(request, appointment)
     if actor is None:
         raise Http404("No such appointment.")
     doctor = appointment.doctor

@@ -1,0 +1,59 @@
+"""What the patient-side entry points share: the booking page and the JSON API.
+
+Both book through :func:`book_from_request` (the limits, in the order that keeps floods cheap,
+then the booking service) and act on an appointment as :func:`patient_actor` says, so a rule
+changed here changes for both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from home.models import DoctorPage
+
+from ..audit.services import Origin
+from ..models import Appointment
+from . import limits
+from .forms import BookingForm
+from .services import Actor, book_on_website
+
+
+def booking_patient(user: Any) -> Any:
+    """The account a booking belongs to: a signed-in patient's; None (a guest booking) otherwise."""
+    return user if user.is_authenticated and user.is_patient else None
+
+
+def book_from_request(request: Any, doctor: DoctorPage, form: BookingForm, *, pow_answer: str) -> Appointment | None:
+    """The limits, then the booking service; None when the form itself is invalid.
+
+    The address limit and the puzzle come before validation: a flood of half-filled forms costs
+    as much to answer as a flood of good ones. Raises the limits' :class:`TooManyAttempts` and
+    :class:`ProofOfWorkRefused`, and the service's :class:`BookingError`.
+    """
+    patient = booking_patient(request.user)
+    limits.check_booking_attempt(request)
+    limits.check_proof_of_work(pow_answer)
+    if not form.is_valid():
+        return None
+    limits.check_booking_details(request, form.cleaned_data["email"], is_guest=patient is None)
+    return book_on_website(
+        doctor_id=doctor.pk,
+        starts_at=form.cleaned_data["slot"],
+        details=form.details(),
+        patient=patient,
+        booked_from="" if patient else limits.address_key(request),
+        origin=Origin.from_request(request),
+    )
+
+
+def patient_actor(request: Any, appointment: Appointment) -> Actor | None:
+    """The actor for patient-side changes, or None if this request is not the patient's side.
+
+    Doctors and staff may see the same appointment but change appointments from their own
+    dashboards (and API endpoints), so the patient's cancel and reschedule are not theirs.
+    """
+    user = request.user
+    origin = Origin.from_request(request)
+    if user.is_authenticated:
+        return Actor(Actor.PATIENT, user, origin=origin) if appointment.patient_id == user.pk else None
+    return Actor(Actor.GUEST, origin=origin)

@@ -233,9 +233,7 @@ def api_token(client, user: User, *, password: str = PASSWORD) -> str:
     """
     from allauth.account.models import EmailAddress
 
-    EmailAddress.objects.update_or_create(
-        user=user, email=user.email, defaults={"verified": True, "primary": True}
-    )
+    EmailAddress.objects.update_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})
     response = client.post(API_LOGIN, {"email": user.email, "password": password}, content_type="application/json")
     assert response.status_code == 200, response.content
     return response.json()["meta"]["access_token"]

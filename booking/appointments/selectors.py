@@ -67,6 +67,7 @@ def doctor_agenda(doctor: DoctorPage, first: date, last: date) -> list[Appointme
     """The doctor's appointments that take their time on local dates ``first``..``last``, in order."""
     return list(
         Appointment.objects.filter(doctor=doctor)
+        .select_related("doctor")
         .starting_between(first, last)
         .filter(status__in=AGENDA_STATUSES)
         .order_by("starts_at")
@@ -75,7 +76,9 @@ def doctor_agenda(doctor: DoctorPage, first: date, last: date) -> list[Appointme
 
 def pending_requests(doctor: DoctorPage, now: datetime, *, limit: int) -> list[Appointment]:
     """Upcoming requests waiting for the doctor's answer, soonest first."""
-    upcoming = Appointment.objects.filter(doctor=doctor, status=Status.PENDING, starts_at__gte=now)
+    upcoming = Appointment.objects.filter(doctor=doctor, status=Status.PENDING, starts_at__gte=now).select_related(
+        "doctor"
+    )
     return list(upcoming.order_by("starts_at")[:limit])
 
 
@@ -92,7 +95,9 @@ def doctor_counts(doctor: DoctorPage, now: datetime) -> dict[str, int]:
 def doctor_search(doctor: DoctorPage, *, query: str = "", status: str = "") -> QuerySet[Appointment]:
     """The doctor's appointments matching a reference (typed any way, or part of it), part of the
     patient's name or email, and/or a status; newest first."""
-    return search_appointments(Appointment.objects.filter(doctor=doctor), query=query, status=status)
+    return search_appointments(
+        Appointment.objects.filter(doctor=doctor).select_related("doctor"), query=query, status=status
+    )
 
 
 def search_appointments(results: QuerySet[Appointment], *, query: str = "", status: str = "") -> QuerySet[Appointment]:

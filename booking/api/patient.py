@@ -10,22 +10,29 @@ the caller's) and every change through the lifecycle services.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Query, Router
+from ninja.decorators import decorate_view
 
 from home.models import ClinicSettings
 
 from ..access import get_appointment_for_request, grant_session_access, is_appointments_doctor
+from ..appointments import limits as booking_limits
 from ..appointments.entry import book_from_request, patient_actor
 from ..appointments.forms import BookingForm, CancelForm
 from ..appointments.selectors import has_signed_prescription, own_appointments
 from ..appointments.services import move_appointment, transition
+from ..errors import TooManyAttempts
 from ..models import Appointment, AuditEvent
 from ..notifications.calendar import appointment_ics
 from ..prescriptions.pdf import prescription_pdf
 from ..prescriptions.reading import Action, audit_prescription, readable_prescription
 from ..prescriptions.snapshots import PrescriptionSnapshot
-from .errors import ERROR_CODES, ErrorOut, InvalidInput, responds
+from .errors import ERROR_CODES, ErrorOut, InvalidInput, rate_limited, responds
 from .pagination import Paged, PageParams, paginate
 from .public import live_doctor
 from .schemas import (
@@ -63,7 +70,23 @@ def _patient_side(request: HttpRequest, reference: str):
     return appointment, actor
 
 
+def count_booking_attempt(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Every booking request counts against the booking page's per-address limit, even one whose
+    body does not parse: the web form counts every post, valid or not, for the same reason."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            booking_limits.check_booking_attempt(request)
+        except TooManyAttempts as exc:
+            return rate_limited(exc.message, exc.retry_after)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 @router.post("/appointments", response=responds(AppointmentOut, 201), auth=None, summary="Book an appointment")
+@decorate_view(count_booking_attempt)
 def book(request: HttpRequest, payload: BookingIn):
     """Guests and signed-in patients alike; the same limits as the booking page (429 with Retry-After).
 
@@ -83,7 +106,7 @@ def book(request: HttpRequest, payload: BookingIn):
         },
         offers_online=doctor.offers_online,
     )
-    appointment = book_from_request(request, doctor, form, pow_answer=payload.pow)
+    appointment = book_from_request(request, doctor, form, pow_answer=payload.pow, attempt_counted=True)
     if appointment is None:
         errors = {
             BOOKING_FIELDS.get(field, field): [str(m) for m in messages] for field, messages in form.errors.items()

@@ -14,7 +14,7 @@ from typing import Annotated
 
 from django.utils import timezone
 from ninja import Schema
-from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, PlainSerializer
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, ConfigDict, Field, PlainSerializer
 
 from portal.validation import DATE_RANGE_MESSAGE, EARLIEST_DATE, LATEST_DATE
 
@@ -33,6 +33,13 @@ def _sane_datetime(value: datetime) -> datetime:
     return value
 
 
+def _iso_text(value: object) -> object:
+    # Pydantic would read a number as seconds since 1970: a client sending one has a bug.
+    if isinstance(value, int | float):
+        raise ValueError("Send an ISO 8601 date-time with its offset, e.g. 2030-01-15T09:30:00+00:00.")
+    return value
+
+
 def _sane_date(value: date) -> date:
     if not EARLIEST_DATE <= value <= LATEST_DATE:
         raise ValueError(DATE_RANGE_MESSAGE)
@@ -41,7 +48,7 @@ def _sane_date(value: date) -> date:
 
 # Out: shown in the clinic's zone. In: must carry an offset, and lie in a sane range.
 ClinicTime = Annotated[AwareDatetime, PlainSerializer(_in_clinic_zone, return_type=str)]
-AwareTime = Annotated[AwareDatetime, AfterValidator(_sane_datetime)]
+AwareTime = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_sane_datetime)]
 SaneDate = Annotated[date, AfterValidator(_sane_date)]
 
 

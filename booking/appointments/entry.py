@@ -23,15 +23,20 @@ def booking_patient(user: Any) -> Any:
     return user if user.is_authenticated and user.is_patient else None
 
 
-def book_from_request(request: Any, doctor: DoctorPage, form: BookingForm, *, pow_answer: str) -> Appointment | None:
+def book_from_request(
+    request: Any, doctor: DoctorPage, form: BookingForm, *, pow_answer: str, attempt_counted: bool = False
+) -> Appointment | None:
     """The limits, then the booking service; None when the form itself is invalid.
 
     The address limit and the puzzle come before validation: a flood of half-filled forms costs
-    as much to answer as a flood of good ones. Raises the limits' :class:`TooManyAttempts` and
+    as much to answer as a flood of good ones. An entry point that parses the request before it
+    gets here (the API) counts the attempt itself, before parsing, and says so with
+    ``attempt_counted``. Raises the limits' :class:`TooManyAttempts` and
     :class:`ProofOfWorkRefused`, and the service's :class:`BookingError`.
     """
     patient = booking_patient(request.user)
-    limits.check_booking_attempt(request)
+    if not attempt_counted:
+        limits.check_booking_attempt(request)
     limits.check_proof_of_work(pow_answer)
     if not form.is_valid():
         return None

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
 from wagtail_modeladmin.views import IndexView, InspectView
@@ -22,7 +23,17 @@ from wagtail_modeladmin.views import IndexView, InspectView
 from .appointments.reports import csv_safe
 from .appointments.selectors import affected_by_closure
 from .audit.services import record_audit
-from .models import Appointment, AuditEvent, ClinicClosure, Notification, PrescriptionAccessLog, clinic_zone
+from .models import (
+    Appointment,
+    AuditEvent,
+    ClinicClosure,
+    Notification,
+    PrescriptionAccessLog,
+    WebhookDelivery,
+    WebhookEndpoint,
+    clinic_zone,
+)
+from .staff.forms import WebhookEndpointForm
 from .staff.modeladmin import NotificationInspectView, SafeIndexView
 from .staff.views import AppointmentReportView, ClosureAppointmentsView, ManageAppointmentView
 
@@ -216,11 +227,50 @@ class ClinicClosureAdmin(ModelAdmin):
         return format_html('<a href="{}"><strong>{} to move or cancel</strong></a>', url, count)
 
 
+class WebhookEndpointAdmin(ModelAdmin):
+    """Integrations' endpoints: URL, secret and the events each wants (``booking.api.webhooks``)."""
+
+    model = WebhookEndpoint
+    menu_label = "Webhooks"
+    menu_icon = "link"
+    list_display = ("name", "url", "events", "is_active", "created_at")
+    list_filter = ("is_active",)
+    index_view_class = SafeIndexView
+    edit_handler = ObjectList(
+        [FieldPanel("name"), FieldPanel("url"), FieldPanel("events"), FieldPanel("secret"), FieldPanel("is_active")],
+        base_form_class=WebhookEndpointForm,
+    )
+
+
+class WebhookDeliveryAdmin(ModelAdmin):
+    """Every delivery: its status, attempts, the receiver's last status code and answer."""
+
+    model = WebhookDelivery
+    menu_label = "Webhook deliveries"
+    menu_icon = "list-ul"
+    list_display = ("created_at", "endpoint", "event", "status", "attempts", "last_status_code", "next_attempt_at")
+    list_filter = ("status", "event", "endpoint")
+    inspect_view_enabled = True
+    permission_helper_class = ReadOnlyPermissionHelper
+    index_view_class = SafeIndexView
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("endpoint")
+
+
 class BookingGroup(ModelAdminGroup):
     menu_label = "Bookings"
     menu_icon = "date"
     menu_order = 200
-    items = (AppointmentAdmin, ClinicClosureAdmin, NotificationAdmin, PrescriptionAccessLogAdmin, AuditEventAdmin)
+    items = (
+        AppointmentAdmin,
+        ClinicClosureAdmin,
+        NotificationAdmin,
+        PrescriptionAccessLogAdmin,
+        AuditEventAdmin,
+        WebhookEndpointAdmin,
+        WebhookDeliveryAdmin,
+    )
 
     def get_submenu_items(self):
         items = super().get_submenu_items()

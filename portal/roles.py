@@ -43,6 +43,12 @@ STAFF_PERMISSIONS = [
     ("booking", "add_clinicclosure"),
     ("booking", "change_clinicclosure"),
     ("booking", "delete_clinicclosure"),
+    # Integrations (booking.api.webhooks): staff register endpoints and watch deliveries.
+    ("booking", "view_webhookendpoint"),
+    ("booking", "add_webhookendpoint"),
+    ("booking", "change_webhookendpoint"),
+    ("booking", "delete_webhookendpoint"),
+    ("booking", "view_webhookdelivery"),
 ]
 
 AUDITOR_PERMISSIONS = [

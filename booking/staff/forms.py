@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from django import forms
+from wagtail.admin.forms import WagtailAdminModelForm
 
 from home.models import DoctorPage
 from portal.validation import PlainTextField, SaneDateField
 
-from ..models import Appointment, clinic_zone
+from ..models import Appointment, WebhookEvent, clinic_zone
 
 
 class MoveForm(forms.Form):
@@ -40,3 +41,22 @@ class StatusForm(forms.Form):
         # No preselected status: one stray click must not confirm or cancel anything.
         choices = [("", "Choose…")] + [(t, Appointment.Status(t).label) for t in targets]
         self.fields["target"].choices = choices  # type: ignore[attr-defined]  # a ChoiceField
+
+
+class WebhookEndpointForm(WagtailAdminModelForm):
+    """An integration's endpoint, its events as checkboxes (stored as one comma-separated field)."""
+
+    events = forms.MultipleChoiceField(
+        choices=WebhookEvent.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="What the endpoint is told about. Deliveries never carry prescriptions, reasons or remarks.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["events"] = self.instance.event_list
+
+    def clean_events(self) -> str:
+        return ",".join(self.cleaned_data["events"])

@@ -25,6 +25,7 @@ from .schemas import (
     ClinicOut,
     DoctorDetailOut,
     DoctorOut,
+    ObjectId,
     PageDetailOut,
     PageOut,
     SaneDate,
@@ -102,7 +103,7 @@ def doctors(request: HttpRequest, page: Query[PageParams], q: str = "", speciali
 @router.get(
     "/doctors/{doctor_id}", response=responds(DoctorDetailOut), auth=None, summary="A doctor, with next free times"
 )
-def doctor_detail(request: HttpRequest, doctor_id: int):
+def doctor_detail(request: HttpRequest, doctor_id: ObjectId):
     doctor = live_doctor(doctor_id)
     next_free = [slot for _day, slots in upcoming_days(doctor) for slot in slots]
     return {
@@ -124,7 +125,7 @@ class SlotRange(Schema):
     auth=None,
     summary="Free times of a doctor between two dates",
 )
-def doctor_slots(request: HttpRequest, doctor_id: int, range: Query[SlotRange]):
+def doctor_slots(request: HttpRequest, doctor_id: ObjectId, range: Query[SlotRange]):
     """Local dates ``start``..``end`` (both included, at most 31 days; default: the next 7).
 
     Only times inside the booking window are listed: nothing earlier than the minimum notice,
@@ -162,7 +163,7 @@ def pages(request: HttpRequest, page: Query[PageParams]):
 
 
 @router.get("/pages/{page_id}", response=responds(PageDetailOut), auth=None, summary="One published CMS page")
-def page_detail(request: HttpRequest, page_id: int):
+def page_detail(request: HttpRequest, page_id: ObjectId):
     page = Page.objects.live().public().filter(depth__gt=1, pk=page_id).first()
     if page is None:
         raise Http404("No such page.")

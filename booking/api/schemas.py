@@ -8,6 +8,7 @@ response is ISO 8601 in the clinic's zone with its offset.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
@@ -40,6 +41,15 @@ def _iso_text(value: object) -> object:
     return value
 
 
+def _iso_date_text(value: object) -> object:
+    # Pydantic would read "0" or 0 as a Unix timestamp; a date is sent as YYYY-MM-DD.
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("Send a date as YYYY-MM-DD.")
+    if isinstance(value, int | float):
+        raise ValueError("Send a date as YYYY-MM-DD.")
+    return value
+
+
 def _sane_date(value: date) -> date:
     if not EARLIEST_DATE <= value <= LATEST_DATE:
         raise ValueError(DATE_RANGE_MESSAGE)
@@ -49,7 +59,12 @@ def _sane_date(value: date) -> date:
 # Out: shown in the clinic's zone. In: must carry an offset, and lie in a sane range.
 ClinicTime = Annotated[AwareDatetime, PlainSerializer(_in_clinic_zone, return_type=str)]
 AwareTime = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_sane_datetime)]
-SaneDate = Annotated[date, AfterValidator(_sane_date)]
+SaneDate = Annotated[date, BeforeValidator(_iso_date_text), AfterValidator(_sane_date)]
+
+
+# A database id: anything outside 1..2^63-1 cannot name a row (and SQLite refuses to compare it).
+MAX_ID = 2**63 - 1
+ObjectId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class Input(Schema):
@@ -182,7 +197,7 @@ class AppointmentDetailOut(AppointmentOut):
 class BookingIn(Input):
     """The seed's booking fields: full name, email, mobile, date and time, doctor, message."""
 
-    doctor_id: int
+    doctor_id: ObjectId
     starts_at: AwareTime = Field(description="A free slot's start, with its offset (see the slots endpoint).")
     full_name: str
     email: str
@@ -218,7 +233,7 @@ class MeetingLinkIn(Input):
 
 class StaffMoveIn(Input):
     starts_at: AwareTime
-    doctor_id: int | None = None
+    doctor_id: ObjectId | None = None
 
 
 # --- Prescriptions ----------------------------------------------------------------------------
@@ -268,7 +283,7 @@ class PrescriptionIn(Input):
 
 
 class ReportRowOut(Schema):
-    doctor_id: int
+    doctor_id: ObjectId
     doctor: str
     counts: dict[str, int]
     total: int

@@ -21,7 +21,7 @@ from ..models import Appointment, AuditEvent, normalize_reference
 from .doctor import DoctorAppointmentOut
 from .errors import InvalidInput, responds
 from .pagination import Paged, PageParams, paginate
-from .schemas import AppointmentOut, ReportOut, StaffMoveIn, TransitionIn
+from .schemas import AppointmentOut, ObjectId, ReportOut, StaffMoveIn, TransitionIn
 
 router = Router(tags=["staff"])
 
@@ -61,7 +61,7 @@ def _managed(request: HttpRequest, reference: str) -> Appointment:
 class StaffSearch(Schema):
     q: str = ""
     status: str = ""
-    doctor_id: int | None = None
+    doctor_id: ObjectId | None = None
 
 
 @router.get(

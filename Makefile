@@ -71,6 +71,7 @@ check: $(VENV)/.installed-dev var
 	DJANGO_SETTINGS_MODULE=portal.settings.production SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
 		WAGTAILADMIN_BASE_URL=https://clinic.example ALLOWED_HOSTS=clinic.example \
 		ATTACHMENT_ENCRYPTION_KEYS=$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())') \
+		JWT_PRIVATE_KEY="$$($(PY) -c 'from cryptography.hazmat.primitives import serialization as s; from cryptography.hazmat.primitives.asymmetric import rsa; print(rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(s.Encoding.PEM, s.PrivateFormat.PKCS8, s.NoEncryption()).decode())')" \
 		$(PY) manage.py check --deploy --fail-level WARNING
 
 clean:

@@ -34,6 +34,7 @@ import urllib.error
 import urllib.request
 import uuid
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -138,7 +139,7 @@ def queue_event(event: str, appointment_id: int, extra: dict[str, Any] | None = 
             delivery = WebhookDelivery.objects.create(
                 endpoint=endpoint, event=event, body=json.dumps(body, separators=(",", ":"))
             )
-            transaction.on_commit(lambda pk=delivery.pk: _enqueue(pk), robust=True)
+            transaction.on_commit(partial(_enqueue, delivery.pk), robust=True)
             deliveries.append(delivery)
     return deliveries
 

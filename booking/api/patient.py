@@ -22,8 +22,8 @@ from home.models import ClinicSettings
 
 from ..access import get_appointment_for_request, grant_session_access, is_appointments_doctor
 from ..appointments import limits as booking_limits
-from ..appointments.entry import book_from_request, patient_actor
-from ..appointments.forms import BookingForm, CancelForm
+from ..appointments.entry import book_from_request, find_guest_booking, patient_actor
+from ..appointments.forms import BookingForm, CancelForm, FindAppointmentForm
 from ..appointments.selectors import has_signed_prescription, own_appointments
 from ..appointments.services import move_appointment, transition
 from ..errors import TooManyAttempts
@@ -40,6 +40,7 @@ from .schemas import (
     AppointmentOut,
     BookingIn,
     CancelIn,
+    LookupIn,
     PrescriptionOut,
     RescheduleIn,
 )
@@ -70,23 +71,26 @@ def _patient_side(request: HttpRequest, reference: str):
     return appointment, actor
 
 
-def count_booking_attempt(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Every booking request counts against the booking page's per-address limit, even one whose
-    body does not parse: the web form counts every post, valid or not, for the same reason."""
+def counted_before_parsing(check: Callable[[HttpRequest], None]):
+    """Count every request against a web form's per-address limit, even one whose body does not
+    parse: the forms count every post, valid or not, so a flood of junk costs as much as good posts."""
 
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            booking_limits.check_booking_attempt(request)
-        except TooManyAttempts as exc:
-            return rate_limited(exc.message, exc.retry_after)
-        return view(request, *args, **kwargs)
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                check(request)
+            except TooManyAttempts as exc:
+                return rate_limited(exc.message, exc.retry_after)
+            return view(request, *args, **kwargs)
 
-    return wrapper
+        return wrapper
+
+    return decorator
 
 
 @router.post("/appointments", response=responds(AppointmentOut, 201), auth=None, summary="Book an appointment")
-@decorate_view(count_booking_attempt)
+@decorate_view(counted_before_parsing(booking_limits.check_booking_attempt))
 def book(request: HttpRequest, payload: BookingIn):
     """Guests and signed-in patients alike; the same limits as the booking page (429 with Retry-After).
 
@@ -114,6 +118,31 @@ def book(request: HttpRequest, payload: BookingIn):
         raise InvalidInput("Some fields are not valid; nothing was booked.", errors)
     grant_session_access(request, appointment)
     return 201, appointment_json(request, appointment)
+
+
+@router.post(
+    "/appointments/lookup",
+    response=responds(AppointmentOut),
+    auth=None,
+    summary="Open a guest booking (reference + email)",
+)
+@decorate_view(counted_before_parsing(booking_limits.check_lookup_attempt))
+def lookup(request: HttpRequest, payload: LookupIn):
+    """A guest proves a booking with its reference and the email it was made with, as on the
+    "find my appointment" page: the booking opens for this session (cookie) from then on.
+
+    One 404 for a wrong reference, a wrong email and a booking that belongs to an account (which
+    opens by signing in), so nobody learns which references exist. Rate-limited per address and
+    per email like the page.
+    """
+    optional_user(request)
+    form = FindAppointmentForm({"reference": payload.reference, "email": payload.email})
+    appointment = find_guest_booking(request, form, pow_answer=payload.pow, attempt_counted=True)
+    if appointment is None:
+        if not form.is_valid():
+            raise InvalidInput.from_form(form)
+        raise Http404("No such appointment.")
+    return appointment_json(request, appointment)
 
 
 @router.get("/appointments", response=responds(Paged[AppointmentOut]), auth=SIGNED_IN, summary="My appointments")

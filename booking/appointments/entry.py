@@ -11,10 +11,11 @@ from typing import Any
 
 from home.models import DoctorPage
 
+from ..access import appointment_for_guest_proof, grant_session_access, record_appointment_audit
 from ..audit.services import Origin
-from ..models import Appointment
+from ..models import Appointment, AuditEvent
 from . import limits
-from .forms import BookingForm
+from .forms import BookingForm, FindAppointmentForm
 from .services import Actor, book_on_website
 
 
@@ -49,6 +50,40 @@ def book_from_request(
         booked_from="" if patient else limits.address_key(request),
         origin=Origin.from_request(request),
     )
+
+
+def find_guest_booking(
+    request: Any, form: FindAppointmentForm, *, pow_answer: str, attempt_counted: bool = False
+) -> Appointment | None:
+    """A guest proves a booking's reference and email: the booking, granted to the session, or None.
+
+    The limits first (per address, the puzzle, then per email once the form is valid), raising
+    :class:`TooManyAttempts` or :class:`ProofOfWorkRefused`. None alike for an invalid form, an
+    unknown reference, a wrong email and an account holder's booking (which only its account's
+    password opens): callers give one answer for all, so nobody learns whether a reference
+    exists. A lookup that did not open an existing appointment is a refused look in the audit
+    trail. ``attempt_counted`` as for :func:`book_from_request`.
+    """
+    if not attempt_counted:
+        limits.check_lookup_attempt(request)
+    limits.check_proof_of_work(pow_answer)
+    if not form.is_valid():
+        return None
+    limits.check_lookup_email(form.cleaned_data["email"])
+    appointment = appointment_for_guest_proof(form.cleaned_data["reference"], form.cleaned_data["email"])
+    if appointment is None:
+        existing = Appointment.objects.filter(reference=form.cleaned_data["reference"]).first()
+        if existing is not None:
+            record_appointment_audit(
+                request,
+                existing,
+                AuditEvent.Action.VIEW,
+                outcome=AuditEvent.Outcome.REFUSED,
+                detail="lookup by reference and email",
+            )
+        return None
+    grant_session_access(request, appointment)
+    return appointment
 
 
 def patient_actor(request: Any, appointment: Appointment) -> Actor | None:

@@ -23,7 +23,6 @@ from django.views.decorators.http import require_POST
 from wagtail.models import Site
 
 from ..access import (
-    appointment_for_guest_proof,
     appointment_from_confirm_token,
     appointment_from_token,
     can_view,
@@ -38,7 +37,7 @@ from ..models import Appointment, AuditEvent, normalize_reference
 from ..notifications.calendar import appointment_ics as build_ics
 from . import limits
 from .claims import claim_booking, dismiss_booking, found_bookings
-from .entry import book_from_request, patient_actor
+from .entry import book_from_request, find_guest_booking, patient_actor
 from .forms import BookingForm, CancelForm, FindAppointmentForm
 from .selectors import bookable_doctor, has_signed_prescription, patient_appointments
 from .services import (
@@ -218,20 +217,13 @@ def find_appointment(request: HttpRequest) -> HttpResponse:
     refusal: BookingError | None = None
     if request.method == "POST":
         try:
-            limits.check_lookup_attempt(request)
-            limits.check_proof_of_work(request.POST.get(limits.POW_FIELD, ""))
-            if form.is_valid():
-                limits.check_lookup_email(form.cleaned_data["email"])
+            appointment = find_guest_booking(request, form, pow_answer=request.POST.get(limits.POW_FIELD, ""))
         except (TooManyAttempts, ProofOfWorkRefused) as exc:
             form.add_error(None, exc.message)
             refusal, status = exc, _refusal_status(exc)
     if request.method == "POST" and refusal is None:
         if form.is_valid():
-            appointment = appointment_for_guest_proof(form.cleaned_data["reference"], form.cleaned_data["email"])
-            if appointment is None:
-                _record_refused_lookup(request, form.cleaned_data["reference"], None)
-            else:
-                grant_session_access(request, appointment)
+            if appointment is not None:
                 return redirect("appointments:detail", reference=appointment.reference)
             # One answer for a wrong reference, a wrong email and an account holder's booking:
             # the page never tells whether a reference exists or belongs to an account.
@@ -250,23 +242,6 @@ def find_appointment(request: HttpRequest) -> HttpResponse:
     context = {"form": form, **limits.proof_of_work_context()}
     response = TemplateResponse(request, "booking/appointments/find.html", context, status=status)
     return _with_retry_after(response, refusal)
-
-
-def _record_refused_lookup(request: HttpRequest, reference: str, matched: Appointment | None) -> None:
-    """A lookup that did not open an existing appointment is a refused attempt on it.
-
-    ``matched`` is the appointment that reference and email matched (an account holder's, which
-    a lookup never opens), or None: then the reference may still exist under another email.
-    """
-    appointment = matched or Appointment.objects.filter(reference=reference).first()
-    if appointment is not None:
-        record_appointment_audit(
-            request,
-            appointment,
-            AuditEvent.Action.VIEW,
-            outcome=AuditEvent.Outcome.REFUSED,
-            detail="lookup by reference and email",
-        )
 
 
 @never_cache

@@ -115,3 +115,32 @@ def test_prescriptions_signed_only_logged_and_as_pdf(app, patient, doctor, docto
         object_type=AuditEvent.ObjectType.PRESCRIPTION, object_ref=appointment.reference, actor=patient
     )
     assert set(reads.values_list("action", flat=True)) == {AuditEvent.Action.VIEW, AuditEvent.Action.DOWNLOAD}
+
+
+def test_guest_opens_a_booking_with_reference_and_email(doctor, patient, far_slots, settings):
+    guest_booking = make_appointment(doctor, slot=far_slots[0], email="gus@example.com")
+    accounts = make_appointment(doctor, slot=far_slots[1], patient=patient)
+    browser = Client()
+    detail = f"/api/v1/appointments/{guest_booking.reference}"
+    assert browser.get(detail).status_code == 404
+    wrong = _post(
+        browser, "/api/v1/appointments/lookup", {"reference": guest_booking.reference, "email": "x@example.com"}, {}
+    )
+    assert wrong.status_code == 404 and wrong.json()["code"] == "not_found"
+    # An account's booking never opens by reference and email: the same 404.
+    theirs = _post(
+        browser, "/api/v1/appointments/lookup", {"reference": accounts.reference, "email": patient.email}, {}
+    )
+    assert theirs.status_code == 404
+    found = _post(
+        browser,
+        "/api/v1/appointments/lookup",
+        {"reference": guest_booking.reference.lower(), "email": "GUS@example.com"},
+        {},
+    )
+    assert found.status_code == 200 and found.json()["reference"] == guest_booking.reference
+    assert browser.get(detail).status_code == 200  # the session now holds the grant
+    assert AuditEvent.objects.filter(object_ref=accounts.reference, outcome=AuditEvent.Outcome.REFUSED).exists()
+    settings.LOOKUP_ATTEMPTS_PER_ADDRESS = 3
+    limited = _post(browser, "/api/v1/appointments/lookup", {"reference": "x"}, {})
+    assert limited.status_code == 429 and limited["Retry-After"]

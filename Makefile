@@ -31,13 +31,13 @@ var:
 	mkdir -p var/static
 
 # Serves the site, and next to it the email worker (django-tasks' db_worker) and a loop that
-# every minute releases lapsed holds, sends due reminders and retries failed emails. Ctrl-C stops all three.
+# every minute releases lapsed holds, sends due reminders and retries failed emails and webhooks. Ctrl-C stops all three.
 run: $(VENV)/.installed var mysql-driver
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	@trap 'kill 0' EXIT INT TERM; \
 	$(PY) manage.py db_worker --no-reload --interval 2 & \
-	( while true; do $(PY) manage.py expire_holds; $(PY) manage.py send_reminders; $(PY) manage.py retry_notifications; sleep 60; done ) & \
+	( while true; do $(PY) manage.py expire_holds; $(PY) manage.py send_reminders; $(PY) manage.py retry_notifications; $(PY) manage.py retry_webhooks; sleep 60; done ) & \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 serve: $(VENV)/.installed var mysql-driver

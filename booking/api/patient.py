@@ -44,7 +44,7 @@ from .schemas import (
     PrescriptionOut,
     RescheduleIn,
 )
-from .security import SIGNED_IN, optional_user
+from .security import OPTIONAL_AUTH_OPENAPI, SIGNED_IN, optional_user
 
 router = Router(tags=["patient"])
 
@@ -89,7 +89,13 @@ def counted_before_parsing(check: Callable[[HttpRequest], None]):
     return decorator
 
 
-@router.post("/appointments", response=responds(AppointmentOut, 201), auth=None, summary="Book an appointment")
+@router.post(
+    "/appointments",
+    response=responds(AppointmentOut, 201),
+    auth=None,
+    summary="Book an appointment",
+    openapi_extra=OPTIONAL_AUTH_OPENAPI,
+)
 @decorate_view(counted_before_parsing(booking_limits.check_booking_attempt))
 def book(request: HttpRequest, payload: BookingIn):
     """Guests and signed-in patients alike; the same limits as the booking page (429 with Retry-After).
@@ -125,6 +131,7 @@ def book(request: HttpRequest, payload: BookingIn):
     response=responds(AppointmentOut),
     auth=None,
     summary="Open a guest booking (reference + email)",
+    openapi_extra=OPTIONAL_AUTH_OPENAPI,
 )
 @decorate_view(counted_before_parsing(booking_limits.check_lookup_attempt))
 def lookup(request: HttpRequest, payload: LookupIn):
@@ -151,7 +158,13 @@ def my_appointments(request: HttpRequest, page: Query[PageParams], past: bool = 
     return paginate(own_appointments(request.user, past=past), page, lambda a: appointment_json(request, a))
 
 
-@router.get("/appointments/{reference}", response=responds(AppointmentDetailOut), auth=None, summary="One appointment")
+@router.get(
+    "/appointments/{reference}",
+    response=responds(AppointmentDetailOut),
+    auth=None,
+    summary="One appointment",
+    openapi_extra=OPTIONAL_AUTH_OPENAPI,
+)
 def appointment_detail(request: HttpRequest, reference: str):
     appointment = _visible(request, reference, detail="API")
     actor = patient_actor(request, appointment)
@@ -173,7 +186,11 @@ def appointment_detail(request: HttpRequest, reference: str):
 
 
 @router.post(
-    "/appointments/{reference}/cancel", response=responds(AppointmentOut), auth=None, summary="Cancel (patient)"
+    "/appointments/{reference}/cancel",
+    response=responds(AppointmentOut),
+    auth=None,
+    summary="Cancel (patient)",
+    openapi_extra=OPTIONAL_AUTH_OPENAPI,
 )
 def cancel(request: HttpRequest, reference: str, payload: CancelIn):
     """Up to the cutoff before the start; after it, 409 with the clinic's message."""
@@ -191,6 +208,7 @@ def cancel(request: HttpRequest, reference: str, payload: CancelIn):
     response=responds(AppointmentOut),
     auth=None,
     summary="Move to another free time of the same doctor (patient)",
+    openapi_extra=OPTIONAL_AUTH_OPENAPI,
 )
 def reschedule(request: HttpRequest, reference: str, payload: RescheduleIn):
     appointment, actor = _patient_side(request, reference)
@@ -207,7 +225,7 @@ def _file_response(content_type: str) -> dict:
     response={ERROR_CODES: ErrorOut},
     auth=None,
     summary="The appointment as a calendar file",
-    openapi_extra=_file_response("text/calendar"),
+    openapi_extra={**_file_response("text/calendar"), **OPTIONAL_AUTH_OPENAPI},
 )
 def calendar_file(request: HttpRequest, reference: str):
     appointment = _visible(request, reference, action=AuditEvent.Action.DOWNLOAD, detail="calendar file (API)")
@@ -241,7 +259,8 @@ def prescription_json(snapshot: PrescriptionSnapshot) -> dict:
     "/appointments/{reference}/prescription",
     response=responds(PrescriptionOut),
     auth=None,
-    summary="The prescription (patients: the latest signed version)",
+    summary="The prescription (patients: the latest signed version; its doctor: the live draft)",
+    openapi_extra=OPTIONAL_AUTH_OPENAPI,
 )
 def prescription(request: HttpRequest, reference: str):
     """Every read is written to the access log, as on the prescription page."""
@@ -256,7 +275,7 @@ def prescription(request: HttpRequest, reference: str):
     response={ERROR_CODES: ErrorOut},
     auth=None,
     summary="The prescription as a PDF",
-    openapi_extra=_file_response("application/pdf"),
+    openapi_extra={**_file_response("application/pdf"), **OPTIONAL_AUTH_OPENAPI},
 )
 def prescription_download(request: HttpRequest, reference: str):
     optional_user(request)

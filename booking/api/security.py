@@ -84,3 +84,8 @@ def optional_user(request: HttpRequest) -> Any:
         request.user = AnonymousUser()
         return request.user
     return user
+
+
+# For endpoints open to guests too (``auth=None`` plus :func:`optional_user`): the schema says a
+# token or session may be sent, or nothing ({}), so clients and the docs page send the token.
+OPTIONAL_AUTH_OPENAPI = {"security": [{"BearerAuth": []}, {"SessionCsrfAuth": []}, {}]}

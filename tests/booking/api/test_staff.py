@@ -71,3 +71,18 @@ def test_report_as_json(app, doctor, other_doctor, far_slots):
     assert long.status_code == 400 and "366" in long.json()["message"]
     bad = client.get("/api/v1/staff/reports/appointments", {"start": "0001-01-01"}, headers=headers)
     assert bad.status_code == 400
+
+
+def test_staff_search_issues_a_bounded_number_of_queries(
+    app, doctor, other_doctor, far_slots, django_assert_max_num_queries
+):
+    client, headers = app
+    for i in range(2):
+        make_appointment(doctor, slot=far_slots[i])
+    with django_assert_max_num_queries(10):
+        assert client.get("/api/v1/staff/appointments", headers=headers).json()["count"] == 2
+    for i in range(2, 14):
+        make_appointment(doctor, slot=far_slots[i])
+        make_appointment(other_doctor, n=i)
+    with django_assert_max_num_queries(10):
+        assert client.get("/api/v1/staff/appointments", headers=headers).json()["count"] == 26

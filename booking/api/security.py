@@ -88,4 +88,4 @@ def optional_user(request: HttpRequest) -> Any:
 
 # For endpoints open to guests too (``auth=None`` plus :func:`optional_user`): the schema says a
 # token or session may be sent, or nothing ({}), so clients and the docs page send the token.
-OPTIONAL_AUTH_OPENAPI = {"security": [{"BearerAuth": []}, {"SessionCsrfAuth": []}, {}]}
+OPTIONAL_AUTH_OPENAPI: dict[str, Any] = {"security": [{"BearerAuth": []}, {"SessionCsrfAuth": []}, {}]}

@@ -35,7 +35,7 @@ var:
 
 # Serves the site, and next to it the email worker (django-tasks' db_worker) and a loop that
 # every minute releases lapsed holds, reconciles payments with Stripe (a no-op without keys),
-# sends due reminders and retries failed emails. Ctrl-C stops all three.
+# sends due reminders and retries failed emails and webhooks. Ctrl-C stops all three.
 # Without REDIS_URL the cache (rate-limit counters, one-time codes) is a database table that the
 # server, the worker and the reminder loop share; createcachetable makes it (idempotent).
 run: $(VENV)/.installed var mysql-driver
@@ -44,7 +44,7 @@ run: $(VENV)/.installed var mysql-driver
 	$(PY) manage.py seed_demo
 	@trap 'kill 0' EXIT INT TERM; \
 	$(PY) manage.py db_worker --no-reload --interval 2 & \
-	( while true; do $(PY) manage.py expire_holds; $(PY) manage.py reconcile_payments; $(PY) manage.py send_reminders; $(PY) manage.py retry_notifications; sleep 60; done ) & \
+	( while true; do $(PY) manage.py expire_holds; $(PY) manage.py reconcile_payments; $(PY) manage.py send_reminders; $(PY) manage.py retry_notifications; $(PY) manage.py retry_webhooks; sleep 60; done ) & \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 serve: $(VENV)/.installed var mysql-driver
@@ -80,6 +80,7 @@ check: $(VENV)/.installed-dev var
 	DJANGO_SETTINGS_MODULE=portal.settings.production SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
 		WAGTAILADMIN_BASE_URL=https://clinic.example ALLOWED_HOSTS=clinic.example \
 		ATTACHMENT_ENCRYPTION_KEYS=$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())') \
+		JWT_PRIVATE_KEY="$$($(PY) -c 'from cryptography.hazmat.primitives import serialization as s; from cryptography.hazmat.primitives.asymmetric import rsa; print(rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(s.Encoding.PEM, s.PrivateFormat.PKCS8, s.NoEncryption()).decode())')" \
 		$(PY) manage.py check --deploy --fail-level WARNING
 
 # Every page's requests/s, p50/p99 and ratio to a trivial view, in gunicorn with production settings

@@ -14,7 +14,9 @@ class BookingConfig(AppConfig):
 
         from home.availability import register_first_free_times
 
+        from .api.webhooks import on_appointment_moved, on_status_changed
         from .appointments.receivers import on_email_confirmed, on_user_logged_in
+        from .appointments.signals import appointment_moved, status_changed
         from .availability.selectors import first_free_starts
         from .onboarding.checks import check_licence_pattern
         from .onboarding.receivers import on_page_published, on_workflow_rejected, send_wagtail_emails_after_commit
@@ -36,3 +38,7 @@ class BookingConfig(AppConfig):
 
         # The doctors index filters and sorts by availability, which only booking can compute.
         register_first_free_times(first_free_starts)
+
+        # Outgoing webhooks hang off the lifecycle's committed changes, not off each service.
+        status_changed.connect(on_status_changed, dispatch_uid="booking.webhooks_on_status")
+        appointment_moved.connect(on_appointment_moved, dispatch_uid="booking.webhooks_on_move")

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.admin.widgets.button import Button
 from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
@@ -37,9 +38,12 @@ from .models import (
     DoctorApplication,
     Notification,
     PrescriptionAccessLog,
+    WebhookDelivery,
+    WebhookEndpoint,
     clinic_zone,
 )
 from .payments.models import Payment, Refund, StripeEvent
+from .staff.forms import WebhookEndpointForm
 from .staff.listing import (
     AppointmentIndexView,
     AppointmentSearchHandler,
@@ -408,6 +412,37 @@ class DoctorApplicationAdmin(ModelAdmin):
         return format_html('<a class="button button-small" href="{}">Review</a>', url)
 
 
+class WebhookEndpointAdmin(ModelAdmin):
+    """Integrations' endpoints: URL, secret and the events each wants (``booking.api.webhooks``)."""
+
+    model = WebhookEndpoint
+    menu_label = "Webhooks"
+    menu_icon = "link"
+    list_display = ("name", "url", "events", "is_active", "created_at")
+    list_filter = ("is_active",)
+    index_view_class = SafeIndexView
+    edit_handler = ObjectList(
+        [FieldPanel("name"), FieldPanel("url"), FieldPanel("events"), FieldPanel("secret"), FieldPanel("is_active")],
+        base_form_class=WebhookEndpointForm,
+    )
+
+
+class WebhookDeliveryAdmin(ModelAdmin):
+    """Every delivery: its status, attempts, the receiver's last status code and answer."""
+
+    model = WebhookDelivery
+    menu_label = "Webhook deliveries"
+    menu_icon = "list-ul"
+    list_display = ("created_at", "endpoint", "event", "status", "attempts", "last_status_code", "next_attempt_at")
+    list_filter = ("status", "event", "endpoint")
+    inspect_view_enabled = True
+    permission_helper_class = ReadOnlyPermissionHelper
+    index_view_class = SafeIndexView
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("endpoint")
+
+
 class BookingGroup(ModelAdminGroup):
     menu_label = "Bookings"
     menu_icon = "date"
@@ -422,6 +457,8 @@ class BookingGroup(ModelAdminGroup):
         PrescriptionAccessLogAdmin,
         StripeEventAdmin,
         AuditEventAdmin,
+        WebhookEndpointAdmin,
+        WebhookDeliveryAdmin,
     )
 
     def get_submenu_items(self):

@@ -300,7 +300,7 @@ class DoctorIndexPage(Page):
         order = ("consultation_fee", "title") if filters.sort == "fee" else ("title",)
         return doctors.distinct().order_by(*order)
 
-    def _by_availability(self, doctors: DoctorPageQuerySet, filters: DoctorFilters) -> list[int] | None:
+    def availability_order(self, doctors: DoctorPageQuerySet, filters: DoctorFilters) -> list[int] | None:
         """Primary keys in listing order once availability is applied; None when it cannot be."""
         candidates = list(doctors.only("pk", "slot_minutes", "title"))
         times = first_free_times(candidates, within_days=filters.within_days)
@@ -320,7 +320,7 @@ class DoctorIndexPage(Page):
         languages = self.doctor_languages()
         filters = parse_doctor_filters(request.GET, specializations, languages)
         doctors = self.filtered_doctors(filters)
-        ordered_ids = self._by_availability(doctors, filters) if filters.needs_availability else None
+        ordered_ids = self.availability_order(doctors, filters) if filters.needs_availability else None
         if filters.needs_availability and ordered_ids is None:
             filters.notes.append("Availability is not known here, so the time frame and sort were not applied.")
             filters.within_days, filters.sort = None, "name"

@@ -54,6 +54,12 @@ STAFF_PERMISSIONS = [
     # Doctors who join through the site: review applications, read their documents, suspend.
     ("booking", "view_doctorapplication"),
     ("booking", "change_doctorapplication"),
+    # Integrations (booking.api.webhooks): staff register endpoints and watch deliveries.
+    ("booking", "view_webhookendpoint"),
+    ("booking", "add_webhookendpoint"),
+    ("booking", "change_webhookendpoint"),
+    ("booking", "delete_webhookendpoint"),
+    ("booking", "view_webhookdelivery"),
 ]
 
 AUDITOR_PERMISSIONS = [

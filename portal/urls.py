@@ -7,6 +7,7 @@ from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from booking import urls as booking_urls
+from booking.api import urls as api_urls
 from home import views as home_views
 
 from .views import healthz, signup
@@ -26,6 +27,9 @@ urlpatterns = [
     path("robots.txt", home_views.robots_txt, name="robots_txt"),
     # Browsers and crawlers ask for /favicon.ico whatever the page links to.
     path("favicon.ico", home_views.favicon, name="favicon"),
+    # The JSON API, and allauth's headless accounts API (sign-up, sign-in, tokens) for its clients.
+    path("api/v1/auth/", include("allauth.headless.urls")),
+    path("api/v1/", include(api_urls)),
     path("", include(booking_urls)),
 ]
 

@@ -191,7 +191,8 @@ def proof_of_work_context() -> dict:
 POW_FIELD = "pow"
 
 
-def check_proof_of_work(request: HttpRequest) -> None:
-    """When the setting is on, the form must carry a solved, fresh, unused puzzle."""
+def check_proof_of_work(answer: str) -> None:
+    """When the setting is on, ``answer`` (the form's or the API body's ``pow``) must be a solved,
+    fresh, unused puzzle."""
     if proof_of_work_required():
-        proof_of_work.verify(request.POST.get(POW_FIELD, ""))
+        proof_of_work.verify(answer)

@@ -75,13 +75,21 @@ def has_signed_prescription(appointment: Appointment) -> bool:
     )
 
 
+def own_appointments(user, *, past: bool, now: datetime | None = None) -> QuerySet[Appointment]:
+    """The patient's own upcoming appointments (soonest first) or past ones (latest first)."""
+    now = now or timezone.now()
+    mine = Appointment.objects.for_patient(user).select_related("doctor")
+    if past:
+        return mine.filter(ends_at__lt=now).order_by("-starts_at", "-pk")
+    return mine.filter(ends_at__gte=now).order_by("starts_at", "pk")
+
+
 def patient_appointments(user) -> dict[str, QuerySet[Appointment]]:
     """The signed-in patient's upcoming (soonest first) and past (latest first, 50) appointments."""
     now = timezone.now()
-    mine = Appointment.objects.for_patient(user).select_related("doctor")
     return {
-        "upcoming": mine.filter(ends_at__gte=now).order_by("starts_at"),
-        "past": mine.filter(ends_at__lt=now).order_by("-starts_at")[:50],
+        "upcoming": own_appointments(user, past=False, now=now),
+        "past": own_appointments(user, past=True, now=now)[:50],
     }
 
 
@@ -92,6 +100,7 @@ def doctor_agenda(doctor: DoctorPage, first: date, last: date) -> list[Appointme
     """The doctor's appointments that take their time on local dates ``first``..``last``, in order."""
     return list(
         Appointment.objects.filter(doctor=doctor)
+        .select_related("doctor")
         .starting_between(first, last)
         .filter(status__in=AGENDA_STATUSES)
         .order_by("starts_at")
@@ -100,7 +109,9 @@ def doctor_agenda(doctor: DoctorPage, first: date, last: date) -> list[Appointme
 
 def pending_requests(doctor: DoctorPage, now: datetime, *, limit: int) -> list[Appointment]:
     """Upcoming requests waiting for the doctor's answer, soonest first."""
-    upcoming = Appointment.objects.filter(doctor=doctor, status=Status.PENDING, starts_at__gte=now)
+    upcoming = Appointment.objects.filter(doctor=doctor, status=Status.PENDING, starts_at__gte=now).select_related(
+        "doctor"
+    )
     return list(upcoming.order_by("starts_at")[:limit])
 
 
@@ -117,7 +128,14 @@ def doctor_counts(doctor: DoctorPage, now: datetime) -> dict[str, int]:
 def doctor_search(doctor: DoctorPage, *, query: str = "", status: str = "") -> QuerySet[Appointment]:
     """The doctor's appointments matching a reference (typed any way, or part of it), part of the
     patient's name or email, and/or a status; newest first."""
-    results = Appointment.objects.filter(doctor=doctor)
+    return search_appointments(
+        Appointment.objects.filter(doctor=doctor).select_related("doctor"), query=query, status=status
+    )
+
+
+def search_appointments(results: QuerySet[Appointment], *, query: str = "", status: str = "") -> QuerySet[Appointment]:
+    """``results`` matching a reference (typed any way, or part of it), part of the patient's name
+    or email, and/or a status; newest first. The doctor's search and the staff API share it."""
     if query:
         results = results.filter(
             Q(reference=normalize_reference(query))

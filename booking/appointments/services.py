@@ -42,7 +42,7 @@ from ..errors import (
 )
 from ..models import Appointment, AppointmentEvent, AuditEvent, Notification, clinic_zone
 from ..notifications.emails import queue_notification
-from .signals import status_changed
+from .signals import appointment_moved, status_changed
 
 
 @dataclass(frozen=True)
@@ -733,6 +733,7 @@ def _move_appointment(
 
     old_start = locked.local_starts_at
     old_doctor_title = locked.doctor.title
+    old_starts_at, old_doctor_id = locked.starts_at, locked.doctor_id
     locked.doctor = doctor
     locked.starts_at = starts_at
     locked.ends_at = starts_at + timedelta(minutes=doctor.slot_minutes)
@@ -748,6 +749,17 @@ def _move_appointment(
         remark += f" with {old_doctor_title}"
     record_event(locked, actor, remark=remark, now=now)
     _audit_change(locked, actor, remark)
+    # After commit, like status_changed: listeners (outgoing webhooks) never see a rolled-back move.
+    transaction.on_commit(
+        lambda: appointment_moved.send(
+            sender=Appointment,
+            appointment_id=locked.pk,
+            from_starts_at=old_starts_at,
+            from_doctor_id=old_doctor_id,
+            actor_role=actor.role,
+        ),
+        robust=True,
+    )
     if not locked.is_awaiting_email_confirmation:  # an unproven address gets only the one "confirm" email
         queue_notification(locked, "rescheduled", remark=remark)
     appointment.refresh_from_db()

@@ -11,3 +11,7 @@ from django.dispatch import Signal
 # ``from_status=""``). Arguments: ``appointment_id``, ``from_status``, ``to_status``,
 # ``actor_role`` (patient, guest, doctor, staff or system) and ``remark``.
 status_changed = Signal()
+
+# Sent on commit when an appointment moves to another time or doctor (its status unchanged).
+# Arguments: ``appointment_id``, ``from_starts_at``, ``from_doctor_id`` and ``actor_role``.
+appointment_moved = Signal()

@@ -23,7 +23,6 @@ from django.views.decorators.http import require_POST
 from wagtail.models import Site
 
 from ..access import (
-    appointment_for_guest_proof,
     appointment_from_confirm_token,
     appointment_from_token,
     can_view,
@@ -36,7 +35,6 @@ from ..access import (
     session_references,
     sign_in_if_anonymous,
 )
-from ..audit.services import Origin
 from ..availability.selectors import slot_week
 from ..errors import AlreadyConfirmed, BookingError, ClaimRefused, ProofOfWorkRefused, TooManyAttempts
 from ..models import Appointment, AuditEvent, normalize_reference
@@ -44,11 +42,11 @@ from ..notifications.calendar import appointment_ics as build_ics
 from . import limits
 from .checkout import MoneySummary, get_checkout
 from .claims import claim_booking, dismiss_booking, found_bookings
+from .entry import book_from_request, find_guest_booking, patient_actor
 from .forms import BookingForm, CancelForm, FindAppointmentForm
 from .selectors import bookable_doctor, has_signed_prescription, own_booking_of_slot, patient_appointments
 from .services import (
     Actor,
-    book_on_website,
     confirm_guest_email,
     confirmation_refusal,
     move_appointment,
@@ -99,34 +97,6 @@ def _with_retry_after(response: TemplateResponse, refusal: BookingError | None) 
     return response
 
 
-def _book_from_form(request: HttpRequest, doctor, form: BookingForm) -> Appointment | None:
-    """The limits, then the booking service; None when the form itself is invalid.
-
-    The address limit and the puzzle come before validation: a flood of half-filled forms costs
-    as much to answer as a flood of good ones.
-    """
-    patient = request.user if request.user.is_authenticated and request.user.is_patient else None
-    limits.check_booking_attempt(request)
-    limits.check_proof_of_work(request)
-    if not form.is_valid():
-        return None
-    limits.check_booking_details(request, form.cleaned_data["email"], is_guest=patient is None)
-    now = timezone.now()
-    payment_due = get_checkout().payment_due(
-        doctor, mode=form.cleaned_data["mode"], pay_online=form.chose_online_payment, now=now
-    )
-    return book_on_website(
-        doctor_id=doctor.pk,
-        starts_at=form.cleaned_data["slot"],
-        details=form.details(),
-        patient=patient,
-        booked_from="" if patient else limits.address_key(request),
-        now=now,
-        origin=Origin.from_request(request),
-        payment_due=payment_due,
-    )
-
-
 @never_cache
 def book_with_doctor(request: HttpRequest, page_path: str) -> HttpResponse:
     """GET: a week of free slots and the form. POST: check the limits, book through the service.
@@ -148,7 +118,7 @@ def book_with_doctor(request: HttpRequest, page_path: str) -> HttpResponse:
         form = BookingForm(request.POST, **form_kwargs)
         appointment: Appointment | None = None
         try:
-            appointment = _book_from_form(request, doctor, form)
+            appointment = book_from_request(request, doctor, form, pow_answer=request.POST.get(limits.POW_FIELD, ""))
         except (TooManyAttempts, ProofOfWorkRefused) as exc:
             form.add_error(None, exc.message)
             refusal, status = exc, _refusal_status(exc)
@@ -279,20 +249,13 @@ def find_appointment(request: HttpRequest) -> HttpResponse:
     refusal: BookingError | None = None
     if request.method == "POST":
         try:
-            limits.check_lookup_attempt(request)
-            limits.check_proof_of_work(request)
-            if form.is_valid():
-                limits.check_lookup_email(form.cleaned_data["email"])
+            appointment = find_guest_booking(request, form, pow_answer=request.POST.get(limits.POW_FIELD, ""))
         except (TooManyAttempts, ProofOfWorkRefused) as exc:
             form.add_error(None, exc.message)
             refusal, status = exc, _refusal_status(exc)
     if request.method == "POST" and refusal is None:
         if form.is_valid():
-            appointment = appointment_for_guest_proof(form.cleaned_data["reference"], form.cleaned_data["email"])
-            if appointment is None:
-                _record_refused_lookup(request, form.cleaned_data["reference"], None)
-            else:
-                grant_session_access(request, appointment)
+            if appointment is not None:
                 return redirect("appointments:detail", reference=appointment.reference)
             # One answer for a wrong reference, a wrong email and an account holder's booking:
             # the page never tells whether a reference exists or belongs to an account.
@@ -313,43 +276,13 @@ def find_appointment(request: HttpRequest) -> HttpResponse:
     return _with_retry_after(response, refusal)
 
 
-def _record_refused_lookup(request: HttpRequest, reference: str, matched: Appointment | None) -> None:
-    """A lookup that did not open an existing appointment is a refused attempt on it.
-
-    ``matched`` is the appointment that reference and email matched (an account holder's, which
-    a lookup never opens), or None: then the reference may still exist under another email.
-    """
-    appointment = matched or Appointment.objects.filter(reference=reference).first()
-    if appointment is not None:
-        record_appointment_audit(
-            request,
-            appointment,
-            AuditEvent.Action.VIEW,
-            outcome=AuditEvent.Outcome.REFUSED,
-            detail="lookup by reference and email",
-        )
-
-
-def _patient_actor(request: HttpRequest, appointment: Appointment) -> Actor | None:
-    """The actor for patient-side changes, or None if this request is not the patient's side.
-
-    Doctors and staff reach the same appointment page but change appointments from their own
-    dashboards, so the patient's cancel and reschedule buttons are not theirs.
-    """
-    user = request.user
-    origin = Origin.from_request(request)
-    if user.is_authenticated:
-        return Actor(Actor.PATIENT, user, origin=origin) if appointment.patient_id == user.pk else None
-    return Actor(Actor.GUEST, origin=origin)
-
-
 @never_cache
 @sign_in_if_anonymous
 def appointment_detail(request: HttpRequest, reference: str) -> HttpResponse:
     appointment = get_appointment_for_request(
         request, reference, Appointment.objects.select_related("doctor", "doctor__photo")
     )
-    actor = _patient_actor(request, appointment)
+    actor = patient_actor(request, appointment)
     if actor is None and getattr(request.user, "is_doctor", False):
         # The appointment's doctor works from the dashboard's version of this page.
         return redirect("doctor:appointment", reference=appointment.reference)
@@ -422,7 +355,7 @@ def cancel_appointment(request: HttpRequest, reference: str) -> HttpResponse:
         action=AuditEvent.Action.CHANGE,
         record_allowed=False,  # the service records it
     )
-    actor = _patient_actor(request, appointment)
+    actor = patient_actor(request, appointment)
     if actor is None:
         raise Http404("No such appointment.")
     form = CancelForm(request.POST)
@@ -453,7 +386,7 @@ def reschedule_appointment(request: HttpRequest, reference: str) -> HttpResponse
         record_allowed=not posted,
         detail="reschedule page",
     )
-    actor = _patient_actor(request, appointment)
+    actor = patient_actor(request, appointment)
     if actor is None:
         raise Http404("No such appointment.")
     doctor = appointment.doctor

@@ -26,6 +26,7 @@ from .prescriptions import (
     private_storage,
 )
 from .schedules import ClinicClosure, TimeOff, Weekday, WorkingHours, clinic_zone
+from .webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "REFERENCE_ALPHABET",
@@ -47,6 +48,9 @@ __all__ = [
     "PrescriptionRevision",
     "RecommendedTest",
     "TimeOff",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
     "Weekday",
     "WorkingHours",
     "clinic_zone",

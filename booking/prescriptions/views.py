@@ -31,48 +31,27 @@ from home.models import ClinicSettings
 from ..access import (
     PRESCRIBABLE_STATUSES,
     Audience,
-    audience_for_request,
-    get_appointment_for_request,
     is_appointments_doctor,
-    record_appointment_audit,
     sign_in_if_anonymous,
 )
 from ..errors import AlreadySigned, PrescriptionError
-from ..models import Appointment, AuditEvent, Prescription
+from ..models import Appointment
 from .crypto import AttachmentUnreadable, read_attachment
 from .forms import build_forms
 from .pdf import prescription_pdf as render_prescription_pdf
+from .reading import (
+    ATTACHMENT,
+    REFUSED,
+    Action,
+    audit_prescription,
+    doctors_own_prescription,
+    prescription_or_none,
+    readable_prescription,
+)
 from .services import add_attachment, save_prescription, sign_prescription
-from .snapshots import PrescriptionSnapshot, current_snapshot, visible_snapshot
+from .snapshots import current_snapshot
 
 logger = logging.getLogger(__name__)
-
-
-Action = AuditEvent.Action
-PRESCRIPTION = AuditEvent.ObjectType.PRESCRIPTION
-ATTACHMENT = AuditEvent.ObjectType.ATTACHMENT
-REFUSED = AuditEvent.Outcome.REFUSED
-
-
-def _appointment(request: HttpRequest, reference: str, action: str) -> Appointment:
-    """The appointment if the reader may see it; a refusal is recorded as one on the prescription.
-
-    An allowed look is not recorded here: each view records what it then did with the
-    prescription, so a request writes one row.
-    """
-    return get_appointment_for_request(
-        request,
-        reference,
-        Appointment.objects.select_related("doctor", "doctor__user", "patient"),
-        action=action,
-        object_type=PRESCRIPTION,
-        record_allowed=False,
-    )
-
-
-def _audit(request: HttpRequest, appointment: Appointment, action: str, detail: str, **kwargs) -> None:
-    kwargs.setdefault("object_type", PRESCRIPTION)
-    record_appointment_audit(request, appointment, action, detail=detail, **kwargs)
 
 
 def _appointment_url(request: HttpRequest, appointment: Appointment) -> str:
@@ -82,49 +61,12 @@ def _appointment_url(request: HttpRequest, appointment: Appointment) -> str:
     return reverse("appointments:detail", args=[appointment.reference])
 
 
-def _prescription_or_none(appointment: Appointment) -> Prescription | None:
-    return Prescription.objects.select_related("signed_by").filter(appointment=appointment).first()
-
-
-def _readable(
-    request: HttpRequest, reference: str, action: str, object_type: str = PRESCRIPTION
-) -> tuple[Appointment, Prescription, Audience, PrescriptionSnapshot]:
-    """The appointment, prescription, reader's audience and the version they may see; else 404.
-
-    A reader who may see the appointment but not its prescription (staff without the
-    permission) is a refused attempt; a patient before anything is signed is not: there is
-    nothing to see yet.
-    """
-    appointment = _appointment(request, reference, action)
-    prescription = _prescription_or_none(appointment)
-    if prescription is None:
-        raise Http404("No prescription.")
-    prescription.appointment = appointment  # reuse the row already loaded
-    audience = audience_for_request(request, appointment)
-    if audience is Audience.NONE:
-        _audit(request, appointment, action, "", object_type=object_type, outcome=REFUSED)
-        raise Http404("No prescription.")
-    snapshot = visible_snapshot(audience, prescription)
-    if snapshot is None:
-        raise Http404("No prescription.")
-    return appointment, prescription, audience, snapshot
-
-
-def _doctor_only(request: HttpRequest, reference: str, action: str = Action.CHANGE) -> Appointment:
-    """The appointment, for its own doctor only; anyone else's attempt is a refused one."""
-    appointment = _appointment(request, reference, action)
-    if not is_appointments_doctor(request.user, appointment):
-        _audit(request, appointment, action, "not the appointment's doctor", outcome=REFUSED)
-        raise Http404("No prescription.")
-    return appointment
-
-
 @never_cache
 @sign_in_if_anonymous
 def prescription_detail(request: HttpRequest, reference: str) -> HttpResponse:
     """The prescription as the reader may see it: the live draft for clinicians, signed for patients."""
-    appointment, prescription, audience, snapshot = _readable(request, reference, Action.VIEW)
-    _audit(request, appointment, Action.VIEW, f"version {snapshot.version}")
+    appointment, prescription, audience, snapshot = readable_prescription(request, reference, Action.VIEW)
+    audit_prescription(request, appointment, Action.VIEW, f"version {snapshot.version}")
     is_doctor = is_appointments_doctor(request.user, appointment)
     context = {
         "appointment": appointment,
@@ -148,8 +90,8 @@ def prescription_edit(request: HttpRequest, reference: str) -> HttpResponse:
     one transaction: a bad line or a refused file leaves the prescription as it was.
     """
     posted = request.method == "POST"
-    appointment = _doctor_only(request, reference, Action.CHANGE if posted else Action.VIEW)
-    prescription = _prescription_or_none(appointment)
+    appointment = doctors_own_prescription(request, reference, Action.CHANGE if posted else Action.VIEW)
+    prescription = prescription_or_none(appointment)
     if prescription is not None:
         prescription.appointment = appointment
     snapshot = current_snapshot(prescription) if prescription is not None else None
@@ -175,11 +117,11 @@ def prescription_edit(request: HttpRequest, reference: str) -> HttpResponse:
             except PrescriptionError as exc:
                 form.add_error(None, exc.message)
                 status = 409
-                _audit(request, appointment, Action.CHANGE, f"save: {exc.message}", outcome=REFUSED)
+                audit_prescription(request, appointment, Action.CHANGE, f"save: {exc.message}", outcome=REFUSED)
             else:
                 saved.refresh_from_db()
                 added = " with an attachment" if form.cleaned_data.get("attachment") else ""
-                _audit(request, appointment, Action.CHANGE, f"version {saved.version} saved{added}")
+                audit_prescription(request, appointment, Action.CHANGE, f"version {saved.version} saved{added}")
                 if saved.is_signed:  # nothing changed, so no new version was started
                     messages.info(request, f"No changes: version {saved.version} is still the signed one.")
                 else:
@@ -195,7 +137,7 @@ def prescription_edit(request: HttpRequest, reference: str) -> HttpResponse:
         form, medication_formset, test_formset = build_forms(appointment, snapshot)
     elif request.method in ("GET", "HEAD"):
         form, medication_formset, test_formset = build_forms(appointment, snapshot)
-        _audit(request, appointment, Action.VIEW, "editor")
+        audit_prescription(request, appointment, Action.VIEW, "editor")
     else:
         return HttpResponseNotAllowed(["GET", "POST"])
 
@@ -216,7 +158,7 @@ def prescription_edit(request: HttpRequest, reference: str) -> HttpResponse:
 @never_cache
 def prescription_sign(request: HttpRequest, reference: str) -> HttpResponse:
     """Sign the current version (POST only; the appointment's doctor only)."""
-    appointment = _doctor_only(request, reference)  # first: a stranger gets 404, never 405
+    appointment = doctors_own_prescription(request, reference)  # first: a stranger gets 404, never 405
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     try:
@@ -225,11 +167,11 @@ def prescription_sign(request: HttpRequest, reference: str) -> HttpResponse:
         messages.info(request, exc.message)
     except PrescriptionError as exc:
         messages.error(request, exc.message)
-        _audit(request, appointment, Action.CHANGE, f"sign: {exc.message}", outcome=REFUSED)
-        if _prescription_or_none(appointment) is None:
+        audit_prescription(request, appointment, Action.CHANGE, f"sign: {exc.message}", outcome=REFUSED)
+        if prescription_or_none(appointment) is None:
             return redirect("prescriptions:edit", reference=appointment.reference)
     else:
-        _audit(request, appointment, Action.CHANGE, f"version {signed.version} signed")
+        audit_prescription(request, appointment, Action.CHANGE, f"version {signed.version} signed")
         messages.success(request, f"Version {signed.version} signed. The patient has been told it is ready.")
     return redirect("prescriptions:detail", reference=appointment.reference)
 
@@ -238,9 +180,9 @@ def prescription_sign(request: HttpRequest, reference: str) -> HttpResponse:
 @sign_in_if_anonymous
 def prescription_pdf(request: HttpRequest, reference: str) -> HttpResponse:
     """The version the reader may see, as a PDF download."""
-    appointment, prescription, _audience, snapshot = _readable(request, reference, Action.DOWNLOAD)
+    appointment, prescription, _audience, snapshot = readable_prescription(request, reference, Action.DOWNLOAD)
     pdf = render_prescription_pdf(prescription, snapshot=snapshot, clinic=ClinicSettings.current(request))
-    _audit(request, appointment, Action.DOWNLOAD, f"PDF, version {snapshot.version}")
+    audit_prescription(request, appointment, Action.DOWNLOAD, f"PDF, version {snapshot.version}")
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = (
         f'attachment; filename="prescription-{appointment.reference}-v{snapshot.version}.pdf"'
@@ -260,12 +202,16 @@ def prescription_attachment(request: HttpRequest, reference: str, pk: int) -> Ht
     those checks, and is always a download with the type found at upload and ``nosniff``, so a
     browser never renders it inline on our origin.
     """
-    appointment, prescription, _audience, snapshot = _readable(request, reference, Action.DOWNLOAD, ATTACHMENT)
+    appointment, prescription, _audience, snapshot = readable_prescription(
+        request, reference, Action.DOWNLOAD, ATTACHMENT
+    )
     attachment = prescription.attachments.filter(pk=pk).first()
     if attachment is None:
         raise Http404("No such attachment.")
     if pk not in snapshot.attachment_ids:
-        _audit(request, appointment, Action.DOWNLOAD, f"attachment {pk}", object_type=ATTACHMENT, outcome=REFUSED)
+        audit_prescription(
+            request, appointment, Action.DOWNLOAD, f"attachment {pk}", object_type=ATTACHMENT, outcome=REFUSED
+        )
         raise Http404("No such attachment.")
     try:
         content = read_attachment(attachment)
@@ -280,7 +226,7 @@ def prescription_attachment(request: HttpRequest, reference: str, pk: int) -> Ht
             status=503,
             content_type="text/plain; charset=utf-8",
         )
-    _audit(
+    audit_prescription(
         request, appointment, Action.DOWNLOAD, f"attachment {pk}, version {snapshot.version}", object_type=ATTACHMENT
     )
     response = FileResponse(

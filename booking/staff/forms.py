@@ -10,6 +10,7 @@ from typing import cast
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from wagtail.admin.forms import WagtailAdminModelForm
 
 from home.models import DoctorPage
 from portal.emails import EmailFormField
@@ -19,7 +20,7 @@ from portal.validation import PlainTextField, SaneDateField
 
 from ..appointments.selectors import patient_accounts
 from ..appointments.services import PatientDetails
-from ..models import Appointment, clinic_zone
+from ..models import Appointment, WebhookEvent, clinic_zone
 from ..payments.models import Payment
 
 
@@ -270,3 +271,25 @@ class ReinstateDoctorForm(forms.Form):
         help_text="Optional; the doctor reads it in their email.",
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+# --- Integrations ---------------------------------------------------------------------------
+
+
+class WebhookEndpointForm(WagtailAdminModelForm):
+    """An integration's endpoint, its events as checkboxes (stored as one comma-separated field)."""
+
+    events = forms.MultipleChoiceField(
+        choices=WebhookEvent.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="What the endpoint is told about. Deliveries never carry prescriptions, reasons or remarks.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["events"] = self.instance.event_list
+
+    def clean_events(self) -> str:
+        return ",".join(self.cleaned_data["events"])

@@ -51,11 +51,13 @@ INSTALLED_APPS = [
     "taggit",
     "phonenumber_field",
     "django_filters",
+    "ninja",  # the JSON API's docs page and its packaged Swagger UI files (no CDN)
     "django_tasks",
     "django_tasks_db",
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.headless",  # sign-in, sign-up, tokens for the JSON API's app clients (booking/api)
     "django.contrib.admin",  # wagtail-modeladmin list filters use its machinery; no URLs are mounted
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -211,6 +213,30 @@ ACCOUNT_REAUTHENTICATION_TIMEOUT = env_int("ACCOUNT_REAUTHENTICATION_TIMEOUT", 3
 # Behind a reverse proxy, how many proxies append to X-Forwarded-For: rate limits (allauth's and
 # the appointment lookup's) then count real clients instead of the proxy.
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# --- The JSON API's accounts (allauth headless, see booking/api and README "JSON API") ---------
+# App clients (the mobile app, integrations) sign in through allauth's headless API and receive
+# a short-lived JWT access token and a rotating refresh token; browser clients of the same origin
+# use the session with CSRF. Tokens are checked against the session they came from
+# (stateful validation), so signing out revokes them at once.
+HEADLESS_CLIENTS = ("app", "browser")
+HEADLESS_TOKEN_STRATEGY = "allauth.headless.tokens.strategies.jwt.JWTTokenStrategy"  # noqa: S105 - a class path
+HEADLESS_JWT_ALGORITHM = "RS256"
+HEADLESS_JWT_STATEFUL_VALIDATION_ENABLED = True
+HEADLESS_JWT_ROTATE_REFRESH_TOKEN = True
+HEADLESS_JWT_ACCESS_TOKEN_EXPIRES_IN = env_int("JWT_ACCESS_TOKEN_SECONDS", 300)
+HEADLESS_JWT_REFRESH_TOKEN_EXPIRES_IN = env_int("JWT_REFRESH_TOKEN_SECONDS", 86400)
+# The RSA private key (PEM) that signs access tokens. Production refuses to start without it
+# (portal/settings/production.py); development and tests keep a generated one under var/
+# (dev.py, test.py). A key in an environment variable may carry its line breaks as "\\n".
+HEADLESS_JWT_PRIVATE_KEY = env("JWT_PRIVATE_KEY", "").replace("\\n", "\n")
+# API requests per client address and per account, per minute (booking/api/limits.py).
+API_REQUESTS_PER_ADDRESS = env_int("API_REQUESTS_PER_ADDRESS", 300)
+API_REQUESTS_PER_ACCOUNT = env_int("API_REQUESTS_PER_ACCOUNT", 300)
+# JSON bodies above this are refused with 413 by the API before they are parsed.
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 64 * 1024)
+# Outgoing webhooks (booking/api/webhooks): how long one delivery may take.
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/me/"
 

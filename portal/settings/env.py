@@ -6,6 +6,7 @@ A typo in a boolean (``DEBUG=flase``) must not silently mean "off": it raises in
 import base64
 import hashlib
 import os
+from pathlib import Path
 from typing import overload
 
 from django.core.exceptions import ImproperlyConfigured
@@ -78,3 +79,29 @@ def check_fernet_keys(keys: list[str]) -> None:
                 "Make one with: python -c "
                 "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
             )
+
+
+def development_jwt_key(path: Path) -> str:
+    """The RSA key (PEM) that signs API access tokens in development and tests, kept in ``path``.
+
+    Generated on first use and then read back, so every process of a development server (and a
+    restart) accepts the tokens the others handed out. Production never calls this: it refuses
+    to start without ``JWT_PRIVATE_KEY`` (see production.py).
+    """
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        pass
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode("ascii")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_text(pem)
+    os.chmod(temporary, 0o600)
+    os.replace(temporary, path)  # atomic: two processes starting at once both end with one valid key
+    return path.read_text()

@@ -6,7 +6,7 @@ from portal.storage import file_storages
 
 from .base import *  # noqa: F403
 from .base import DATABASES, OBJECT_STORAGE, SECRET_KEY, WAGTAILADMIN_BASE_URL
-from .env import env_bool, env_int, env_list
+from .env import env, env_bool, env_int, env_list
 
 DEBUG = env_bool("DEBUG", False)
 
@@ -22,6 +22,14 @@ if not WAGTAILADMIN_BASE_URL.startswith("https://") or "127.0.0.1" in WAGTAILADM
 if not env_list("ATTACHMENT_ENCRYPTION_KEYS", []):
     raise ImproperlyConfigured(
         "Set ATTACHMENT_ENCRYPTION_KEYS to one or more comma-separated Fernet keys (the first encrypts)."
+    )
+
+# API access tokens are signed with this RSA key; a generated development key would change with
+# the machine and let anyone holding a copy of var/ mint tokens.
+if not env("JWT_PRIVATE_KEY", ""):
+    raise ImproperlyConfigured(
+        "Set JWT_PRIVATE_KEY to an RSA private key in PEM (make one with: "
+        "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048)."
     )
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -3,6 +3,7 @@
 from portal.storage import file_storages
 
 from .base import *  # noqa: F403
+from .env import development_jwt_key
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -25,3 +26,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {"django.request": {"level": "ERROR"}},
 }
+
+# A generated key under var/ signs API access tokens unless JWT_PRIVATE_KEY is set.
+HEADLESS_JWT_PRIVATE_KEY = HEADLESS_JWT_PRIVATE_KEY or development_jwt_key(VAR_DIR / "dev-jwt-private-key.pem")  # noqa: F405

@@ -15,8 +15,20 @@ import pytest
 from cryptography.fernet import Fernet
 from django.conf import settings as django_settings
 
+
+def _rsa_pem() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
 PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "portal.settings.production",
+    "JWT_PRIVATE_KEY": _rsa_pem(),
     "SECRET_KEY": "x" * 50,
     "WAGTAILADMIN_BASE_URL": "https://clinic.example",
     "ALLOWED_HOSTS": "clinic.example",
@@ -31,6 +43,7 @@ SHOWN = [
     "SESSION_COOKIE_DOMAIN",
     "CSRF_COOKIE_DOMAIN",
     "ATTACHMENT_ENCRYPTION_KEYS",
+    "HEADLESS_JWT_PRIVATE_KEY",
 ]
 
 
@@ -104,3 +117,19 @@ def test_browsers_get_valid_host_cookies_with_the_production_names(client, setti
     response = client.get("/accounts/login/", secure=True)
     cookie = response.cookies["__Host-csrftoken"]
     assert cookie["secure"] and cookie["path"] == "/" and not cookie["domain"]
+
+
+def test_production_refuses_to_start_without_the_api_token_key():
+    """API access tokens are signed with it; a generated development key must never sign them."""
+    keys = Fernet.generate_key().decode()
+    result = load_production(ATTACHMENT_ENCRYPTION_KEYS=keys, JWT_PRIVATE_KEY="")
+    assert result.returncode != 0
+    assert "Set JWT_PRIVATE_KEY" in result.stderr
+
+
+def test_the_api_token_key_comes_from_the_environment(production):
+    values, _keys = production
+    assert values["HEADLESS_JWT_PRIVATE_KEY"] == PRODUCTION_ENV["JWT_PRIVATE_KEY"]
+    one_line = PRODUCTION_ENV["JWT_PRIVATE_KEY"].replace("\n", "\\n")  # as some secret stores hold it
+    result = load_production(ATTACHMENT_ENCRYPTION_KEYS=Fernet.generate_key().decode(), JWT_PRIVATE_KEY=one_line)
+    assert json.loads(result.stdout)["HEADLESS_JWT_PRIVATE_KEY"] == PRODUCTION_ENV["JWT_PRIVATE_KEY"]

@@ -13,6 +13,7 @@ class BookingConfig(AppConfig):
         from wagtail.signals import page_published, workflow_rejected
 
         from .appointments.receivers import on_email_confirmed, on_user_logged_in
+        from .availability import receivers as availability_receivers
         from .onboarding.checks import check_licence_pattern
         from .onboarding.receivers import on_page_published, on_workflow_rejected, send_wagtail_emails_after_commit
         from .onboarding.workflow import ensure_vetting_workflow_after_migrate
@@ -30,3 +31,5 @@ class BookingConfig(AppConfig):
             ensure_vetting_workflow_after_migrate, sender=self, dispatch_uid="booking.vetting_workflow"
         )
         checks.register(check_licence_pattern)
+        # Cached public pages showing free times follow every change to them (portal/pagecache.py).
+        availability_receivers.connect()

@@ -37,6 +37,7 @@ def committed(django_capture_on_commit_callbacks):
     as they would when the change's transaction commits on the site."""
     return lambda: django_capture_on_commit_callbacks(execute=True)
 
+
 NONCE = re.compile(r'nonce="([^"]+)"')
 
 
@@ -86,7 +87,9 @@ def test_a_booking_makes_the_cached_doctor_page_show_the_slot_as_gone(client, do
     page = get(client, doctor.url)
     first_shown = re.search(r'slot=([^"&]+)', page.content.decode()).group(1)
     assert get(client, doctor.url)["X-Page-Cache"] == "hit"
-    slot = next(s for s in pagecache_slots(doctor) if s.start.isoformat().replace("+", "%2B").replace(":", "%3A") == first_shown)
+    slot = next(
+        s for s in pagecache_slots(doctor) if s.start.isoformat().replace("+", "%2B").replace(":", "%3A") == first_shown
+    )
 
     with committed():
         appointment = make_appointment(doctor, slot=slot)

@@ -288,7 +288,7 @@ class PageCacheMiddleware:
         if not isinstance(entry, dict):
             return None
         deps: dict[str, str] = entry["deps"]
-        current = _guarded(lambda: cache.get_many(list(deps)), {})
+        current: dict[str, Any] = _guarded(lambda: cache.get_many(list(deps)), {})
         if any(current.get(name) != value for name, value in deps.items()):
             return None
         response = HttpResponse(entry["body"].replace(NONCE_PLACEHOLDER, _nonce(request)), status=entry["status"])

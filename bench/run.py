@@ -24,6 +24,8 @@ counted in the "non-2xx/3xx" column.
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
 import http.client
 import json
 import math
@@ -50,6 +52,9 @@ BENCH_MOBILE = "+447912345678"  # a valid UK mobile number (the form checks it e
 def environment(args: argparse.Namespace) -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("DATABASE_URL", f"sqlite:///{BENCH_DIR / 'bench.sqlite3'}")
+    # Production refuses to start without attachment keys. The bench's attachments are throwaway,
+    # but a fixed key keeps those of an earlier run readable by the next.
+    env.setdefault("ATTACHMENT_ENCRYPTION_KEYS", base64.urlsafe_b64encode(hashlib.sha256(b"bench").digest()).decode())
     env.update(
         DJANGO_SETTINGS_MODULE="portal.settings.bench",
         SECRET_KEY=env.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(48),
@@ -72,6 +77,8 @@ def manage(env: dict[str, str], *command: str) -> None:
 
 def prepare(env: dict[str, str], args: argparse.Namespace) -> None:
     manage(env, "migrate", "--noinput", "-v", "0")
+    # Without REDIS_URL the cache (rate limits, cached pages) is a database table, as in `make run`.
+    manage(env, "createcachetable")
     manage(env, "seed_demo", "--allow-production")
     if args.doctors or args.appointments:
         have = json.loads(

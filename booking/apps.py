@@ -17,6 +17,7 @@ class BookingConfig(AppConfig):
         from .api.webhooks import on_appointment_moved, on_status_changed
         from .appointments.receivers import on_email_confirmed, on_user_logged_in
         from .appointments.signals import appointment_moved, status_changed
+        from .availability import receivers as availability_receivers
         from .availability.selectors import first_free_starts
         from .onboarding.checks import check_licence_pattern
         from .onboarding.receivers import on_page_published, on_workflow_rejected, send_wagtail_emails_after_commit
@@ -42,3 +43,6 @@ class BookingConfig(AppConfig):
         # Outgoing webhooks hang off the lifecycle's committed changes, not off each service.
         status_changed.connect(on_status_changed, dispatch_uid="booking.webhooks_on_status")
         appointment_moved.connect(on_appointment_moved, dispatch_uid="booking.webhooks_on_move")
+
+        # Cached public pages showing free times follow every change to them (portal/pagecache.py).
+        availability_receivers.connect()

@@ -11,7 +11,7 @@ class PortalConfig(AppConfig):
 
         from .headers import nonce_wagtail_chooser_scripts
         from .roles import ensure_role_groups
-        from .signals import on_user_logged_in
+        from .signals import connect_page_cache, on_user_logged_in
 
         # Groups and their permissions are data the code relies on: (re)create them after
         # every migrate so a fresh database and an upgraded one end up the same. Permissions of
@@ -22,3 +22,6 @@ class PortalConfig(AppConfig):
         nonce_wagtail_chooser_scripts()
 
         user_logged_in.connect(on_user_logged_in, dispatch_uid="portal.on_user_logged_in")
+
+        # Cached public pages follow every publish, move, delete and setting change (portal/pagecache.py).
+        connect_page_cache()

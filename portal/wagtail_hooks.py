@@ -33,3 +33,11 @@ def guard_user_bulk_actions(request, action_type, objects, action_class_instance
         return None
     messages.error(request, refusal)
     return redirect(action_class_instance.next_url)
+
+
+@hooks.register("before_serve_page")
+def mark_page_for_the_page_cache(page, request, serve_args, serve_kwargs):
+    """Tell the page cache this response is the page's own (a routed sub-URL is not)."""
+    from .pagecache import page_served
+
+    page_served(page, request, routed=bool(serve_args or serve_kwargs))

@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from home.models import DoctorPage
+from portal import pagecache
 from portal.emails import InvalidEmail, normalize_email
 
 from ..access import check_owner
@@ -734,6 +735,9 @@ def _move_appointment(
     old_start = locked.local_starts_at
     old_doctor_title = locked.doctor.title
     old_starts_at, old_doctor_id = locked.starts_at, locked.doctor_id
+    # The save below tells the page cache about the doctor it moves to; the time it leaves is the
+    # old doctor's, which only this service knows (booking/availability/receivers.py).
+    pagecache.bump("availability", locked.doctor_id)
     locked.doctor = doctor
     locked.starts_at = starts_at
     locked.ends_at = starts_at + timedelta(minutes=doctor.slot_minutes)

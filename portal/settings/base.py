@@ -80,6 +80,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Anonymous public pages from the shared cache (portal/pagecache.py): inside the CSP middleware
+    # (a hit gets a fresh nonce), after sessions, users and messages (it asks about both); the
+    # headers of the middleware below it (X-Frame-Options) are stored with the page.
+    "portal.pagecache.PageCacheMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "portal.middleware.StrongAuthMiddleware",
@@ -169,6 +173,33 @@ else:
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "portal_cache",
             "OPTIONS": {"MAX_ENTRIES": 50_000},
+        }
+    }
+
+# --- Page cache (portal/pagecache.py) --------------------------------------------------------
+# Signed-out visitors' Wagtail pages come from the cache above, invalidated on every change they
+# show; PAGE_CACHE=0 switches it off (the benchmark's "uncached" figures). An entry lives at most
+# PAGE_CACHE_SECONDS even if nothing changes (time moves free slots out of the notice period).
+PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE", True)
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 600)
+# Query parameters a cached page may have, with the pattern their value must match (anything
+# else, such as the doctors index's free-text ``q``, is served uncached): the index's pages and
+# specialization filter are few; free text would let anyone fill the cache.
+PAGE_CACHE_QUERY_PARAMS = {"page": r"[0-9]{1,4}", "specialization": r"[-a-z0-9_]{1,100}"}
+# A caching proxy in front of the portal (Varnish, nginx with purge, ...): set
+# FRONTEND_CACHE_PURGE_URL to where it accepts PURGE requests, and Wagtail purges a page there
+# when it is published or unpublished (wagtail.contrib.frontend_cache), the page cache purges a
+# doctor's page when its free times change, and pages let the proxy keep them
+# PAGE_CACHE_PROXY_SECONDS (``s-maxage``). Other proxies (Cloudflare, CloudFront): set
+# WAGTAILFRONTENDCACHE in a settings module of your own. Off by default.
+FRONTEND_CACHE_PURGE_URL = env("FRONTEND_CACHE_PURGE_URL")
+PAGE_CACHE_PROXY_SECONDS = env_int("PAGE_CACHE_PROXY_SECONDS", 60)
+if FRONTEND_CACHE_PURGE_URL:
+    INSTALLED_APPS.append("wagtail.contrib.frontend_cache")
+    WAGTAILFRONTENDCACHE = {
+        "proxy": {
+            "BACKEND": "wagtail.contrib.frontend_cache.backends.HTTPBackend",
+            "LOCATION": FRONTEND_CACHE_PURGE_URL,
         }
     }
 

@@ -26,6 +26,13 @@ from home.models import DoctorPage
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _render_every_time(settings):
+    """These budgets are for rendering a page; cache hits are counted in tests/portal/test_page_cache.py."""
+    settings.PAGE_CACHE_ENABLED = False
+
+
 BUDGET = 25
 STAFF_LIST = "/admin/booking/appointment/"
 REPORT = "/admin/bookings/report/"

@@ -12,6 +12,12 @@ from tests.factories import PASSWORD, make_appointment, make_doctor
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _render_every_time(settings):
+    """These budgets are for rendering a page; cache hits are counted in tests/portal/test_page_cache.py."""
+    settings.PAGE_CACHE_ENABLED = False
+
+
 def count_queries(client, url: str) -> int:
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)

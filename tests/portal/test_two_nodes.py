@@ -9,8 +9,9 @@ database. Shown here:
 * the appointment look-up's rate limit (10 attempts per address in 10 minutes, counted by
   ``portal.ratelimit.hit`` in the cache) counts attempts made on either node.
 
-Not yet shown: that a page published through one node invalidates the cached copy the other
-serves. Public pages are not cached yet (issue 12, item 3); that check belongs with the caching.
+* the page cache (portal/pagecache.py) lives in the shared Redis: a page published through one
+  node (the Wagtail admin's publish form, as staff) and a booking made on one node both make the
+  copy the other node serves current at once.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ from pathlib import Path
 
 import pytest
 import redis
+from cryptography.fernet import Fernet
 from django.db import connection
+from django.test import override_settings
 
 from booking.models import Appointment
 
@@ -66,6 +69,7 @@ class Node:
     def __init__(self, port: int, process: subprocess.Popen) -> None:
         self.port = port
         self.process = process
+        self.secret_key = ""
 
     def form(self, path: str) -> tuple[str, str]:
         """GET a form: returns the CSRF cookie header and the form's token."""
@@ -74,7 +78,7 @@ class Node:
         cookie = next(
             m.group(1)
             for name, value in headers
-            if name.lower() == "set-cookie" and (m := re.match(r"(csrftoken=[^;]+)", value))
+            if name.lower() == "set-cookie" and (m := re.match(r"((?:__Host-)?csrftoken=[^;]+)", value))
         )
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1)
         return cookie, token
@@ -108,6 +112,8 @@ def nodes(mariadb_only, site_tree, doctor, shared_redis, tmp_path):
         "DATABASE_URL": database_url(),
         "REDIS_URL": REDIS_URL,
         "SECRET_KEY": secrets.token_urlsafe(48),
+        # Production refuses to start without its own attachment keys (portal/settings/production.py).
+        "ATTACHMENT_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "WAGTAILADMIN_BASE_URL": "https://clinic.test",
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "0",
@@ -130,6 +136,7 @@ def nodes(mariadb_only, site_tree, doctor, shared_redis, tmp_path):
             stderr=(tmp_path / f"node-{port}.log").open("w"),
         )
         started.append(Node(port, process))
+        started[-1].secret_key = env["SECRET_KEY"]
     try:
         deadline = time.monotonic() + 90
         for node in started:
@@ -211,3 +218,107 @@ def test_lookup_rate_limit_counts_attempts_on_both_nodes(nodes, shared_redis):
         cookie, token = node.form("/appointments/find/")
         data = {"csrfmiddlewaretoken": token, "reference": "ABCDE-FGHJK", "email": "nobody@example.com"}
         assert node.post("/appointments/find/", cookie, data) == 429
+
+
+def cached_get(node: Node, path: str) -> tuple[str, str]:
+    # One Host for both, as behind a load balancer (the port is part of a page's cache key).
+    status, headers, body = request(node.port, "GET", path, {"Host": "127.0.0.1"})
+    assert status == 200, (path, status)
+    return {name.lower(): value for name, value in headers}.get("x-page-cache", ""), body
+
+
+def warm(nodes, path: str) -> None:
+    """Both nodes serve ``path`` from the one shared cache entry."""
+    cached_get(nodes[0], path)
+    for node in nodes:
+        assert cached_get(node, path)[0] == "hit", (node.port, path)
+
+
+def staff_session(user, secret_key: str) -> str:
+    """A signed-in session (password and second factor done) in the shared database, as bench/setup.py
+    makes, signed with the nodes' SECRET_KEY."""
+
+    with override_settings(SECRET_KEY=secret_key):
+        return _staff_session(user)
+
+
+def _staff_session(user) -> str:
+    from importlib import import_module
+
+    from allauth.mfa.models import Authenticator
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    from portal.middleware import AUTH_SEEN, AUTH_STARTED
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store[AUTH_STARTED] = store[AUTH_SEEN] = time.time()
+    authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
+    store["account_authentication_methods_user"] = str(user.pk)
+    store["account_authentication_methods"] = [
+        {"method": "password", "at": time.time(), "email": user.email},
+        {"method": "mfa", "at": time.time(), "id": authenticator.pk, "type": "totp"},
+    ]
+    store.create()
+    return f"__Host-sessionid={store.session_key}"  # production's session cookie name
+
+
+def test_a_page_published_through_one_node_is_current_on_the_other(nodes, site_tree, staff_user):
+    about = site_tree["about"]
+    warm(nodes, about.url)
+    # Staff publish from the page editor on node 0.
+    jar = dict([staff_session(staff_user, nodes[0].secret_key).split("=", 1)])
+
+    def absorb(headers) -> None:
+        for name, value in headers:
+            if name.lower() == "set-cookie":
+                key, _, rest = value.partition("=")
+                jar[key] = rest.split(";", 1)[0]
+
+    def cookies() -> str:
+        return "; ".join(f"{k}={v}" for k, v in jar.items())
+
+    edit = f"/admin/pages/{about.pk}/edit/"
+    status, headers, body = request(nodes[0].port, "GET", edit, {"Cookie": cookies()})
+    absorb(headers)
+    assert status == 200, (status, headers)
+    form = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', body))
+    form.update(title="About the clinic, renamed", slug="about", intro="About us")
+    form["action-publish"] = "action-publish"
+    form["body-count"] = "0"  # the StreamField's count, which the editor's script writes
+    form["csrfmiddlewaretoken"] = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1)
+    status, headers, _ = request(
+        nodes[0].port,
+        "POST",
+        edit,
+        {"Cookie": cookies(), "Content-Type": "application/x-www-form-urlencoded"},
+        urllib.parse.urlencode(form),
+    )
+    assert status == 302, status
+
+    state, body = cached_get(nodes[1], about.url)
+    assert state == "miss"
+    assert "About the clinic, renamed" in body
+
+
+def test_a_booking_on_one_node_makes_the_other_nodes_doctor_page_current(nodes, doctor):
+    _, body = cached_get(nodes[1], doctor.url)
+    warm(nodes, doctor.url)
+    first = re.search(r'book/\?from=[^"]*slot=([^"]+)"', body).group(1)
+    slot = urllib.parse.unquote(first)
+    cookie, token = nodes[0].form(doctor.url + "book/")
+    data = {
+        "csrfmiddlewaretoken": token,
+        "slot": slot,
+        "full_name": "Pat Patient",
+        "email": "pat@example.com",
+        "mobile": "+447912345678",
+        "mode": "in_person",
+    }
+    assert nodes[0].post(doctor.url + "book/", cookie, data) == 302
+    state, body = cached_get(nodes[1], doctor.url)
+    assert state == "miss"
+    assert first not in body

@@ -128,8 +128,8 @@ def doctors(
     listed = index.filtered_doctors(filters)
     ordered_ids = index.availability_order(listed, filters) if filters.needs_availability else None
     if ordered_ids is None:
-        return paginate(listed, page, lambda d: _doctor(request, d))
-    found = {d.pk: d for d in DoctorPage.objects.filter(pk__in=ordered_ids)}
+        return paginate(listed.with_cards(), page, lambda d: _doctor(request, d))
+    found = {d.pk: d for d in DoctorPage.objects.filter(pk__in=ordered_ids).with_cards()}
     return paginate([found[pk] for pk in ordered_ids if pk in found], page, lambda d: _doctor(request, d))
 
 

@@ -122,13 +122,14 @@ def test_doctor_page_head_has_description_canonical_and_open_graph(client, docto
     assert '<meta property="og:image:height" content="210">' in html
 
 
-def test_promote_tab_description_wins(client, site_tree):
+def test_promote_tab_description_wins(client, site_tree, django_capture_on_commit_callbacks):
     cardiology = site_tree["cardiology"]
     html = client.get(cardiology.url).content.decode()
     assert '<meta name="description" content="Hearts and vessels.">' in html
     cardiology.search_description = "Heart specialists in Leeds."
     cardiology.seo_title = "Heart doctors"
-    cardiology.save_revision().publish()
+    with django_capture_on_commit_callbacks(execute=True):  # publishing renews cached pages on commit
+        cardiology.save_revision().publish()
     html = client.get(cardiology.url).content.decode()
     assert '<meta name="description" content="Heart specialists in Leeds.">' in html
     assert "<title>Heart doctors · " in html

@@ -292,8 +292,9 @@ def test_nothing_is_sent_before_the_commit(book, doctor, clinic, django_capture_
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         make_appointment(doctor)
         assert mail.outbox == []
-    # Two hooks wait for the commit: the email's delivery and the "status changed" announcement.
-    assert len(callbacks) == 2
+    # Three hooks wait for the commit: the email's delivery, the "status changed" announcement and
+    # the cached public pages' availability bump.
+    assert len(callbacks) == 3
     assert Notification.objects.get().status == Notification.Status.QUEUED
 
 

@@ -49,12 +49,24 @@ TRIVIAL = "/bench/ok"
 BENCH_MOBILE = "+447912345678"  # a valid UK mobile number (the form checks it exists)
 
 
+def _throwaway_rsa_key() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
 def environment(args: argparse.Namespace) -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("DATABASE_URL", f"sqlite:///{BENCH_DIR / 'bench.sqlite3'}")
     # Production refuses to start without attachment keys. The bench's attachments are throwaway,
     # but a fixed key keeps those of an earlier run readable by the next.
     env.setdefault("ATTACHMENT_ENCRYPTION_KEYS", base64.urlsafe_b64encode(hashlib.sha256(b"bench").digest()).decode())
+    # ...and without the key that signs the API's access tokens (throwaway here too).
+    env.setdefault("JWT_PRIVATE_KEY", _throwaway_rsa_key())
     env.update(
         DJANGO_SETTINGS_MODULE="portal.settings.bench",
         SECRET_KEY=env.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(48),

@@ -104,7 +104,8 @@ def test_two_accounts_whose_addresses_differ_only_by_an_accent_can_coexist():
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO portal_user (password, is_superuser, first_name, last_name, is_staff, is_active, "
-            "date_joined, email, role, mobile) VALUES ('', 0, '', '', 0, 1, NOW(), %s, 'patient', '')",
+            "date_joined, email, role, mobile, date_of_birth, reminder_emails) "
+            "VALUES ('', 0, '', '', 0, 1, NOW(), %s, 'patient', '', NULL, 1)",
             ["vera@exámple.org"],
         )
     assert User.objects.count() == 2

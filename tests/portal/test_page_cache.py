@@ -69,6 +69,8 @@ def test_every_public_page_is_stored_then_served_from_the_cache(client, site_tre
             assert "Set-Cookie" not in response, url
 
 
+# Transactional: creating the cache table is DDL, which commits the test's transaction on MySQL/MariaDB.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_hit_costs_at_most_three_queries_on_the_database_cache(client, site_tree, doctor):
     db_cache = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "portal_cache"}}
     with override_settings(CACHES=db_cache):

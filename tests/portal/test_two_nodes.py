@@ -102,6 +102,16 @@ def shared_redis(mariadb_only):
     client.flushdb()
 
 
+def rsa_private_key_pem() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
 @pytest.fixture
 def nodes(mariadb_only, site_tree, doctor, shared_redis, tmp_path):
     """Two gunicorn nodes (2 workers × 2 threads each) on free ports, started and stopped here."""
@@ -114,6 +124,8 @@ def nodes(mariadb_only, site_tree, doctor, shared_redis, tmp_path):
         "SECRET_KEY": secrets.token_urlsafe(48),
         # Production refuses to start without its own attachment keys (portal/settings/production.py).
         "ATTACHMENT_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        # ...and without the key that signs the API's access tokens.
+        "JWT_PRIVATE_KEY": rsa_private_key_pem(),
         "WAGTAILADMIN_BASE_URL": "https://clinic.test",
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "0",

@@ -14,7 +14,7 @@ class BookingConfig(AppConfig):
 
         from home.availability import register_first_free_times
 
-        from .api.webhooks import on_appointment_moved, on_status_changed
+        from .api.webhooks import on_appointment_moved, on_payment_succeeded, on_refund_succeeded, on_status_changed
         from .appointments.receivers import on_email_confirmed, on_user_logged_in
         from .appointments.signals import appointment_moved, status_changed
         from .availability import receivers as availability_receivers
@@ -22,6 +22,7 @@ class BookingConfig(AppConfig):
         from .onboarding.checks import check_licence_pattern
         from .onboarding.receivers import on_page_published, on_workflow_rejected, send_wagtail_emails_after_commit
         from .onboarding.workflow import ensure_vetting_workflow_after_migrate
+        from .payments.signals import payment_succeeded, refund_succeeded
 
         # Guest bookings found for the patient's verified address are offered, never attached.
         email_confirmed.connect(on_email_confirmed, dispatch_uid="booking.found_bookings_on_confirm")
@@ -43,6 +44,9 @@ class BookingConfig(AppConfig):
         # Outgoing webhooks hang off the lifecycle's committed changes, not off each service.
         status_changed.connect(on_status_changed, dispatch_uid="booking.webhooks_on_status")
         appointment_moved.connect(on_appointment_moved, dispatch_uid="booking.webhooks_on_move")
+        # … and off the money the payments services announce (payments never import the API).
+        payment_succeeded.connect(on_payment_succeeded, dispatch_uid="booking.webhooks_on_payment")
+        refund_succeeded.connect(on_refund_succeeded, dispatch_uid="booking.webhooks_on_refund")
 
         # Cached public pages showing free times follow every change to them (portal/pagecache.py).
         availability_receivers.connect()

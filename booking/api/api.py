@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from . import doctor, patient, public, staff
+from . import doctor, patient, payments, public, staff
 from .errors import install_handlers
 from .limits import guard
 from .security import SIGNED_IN
@@ -38,5 +38,6 @@ api.add_decorator(guard, mode="view")
 
 api.add_router("", public.router)
 api.add_router("", patient.router)
+api.add_router("", payments.router)
 api.add_router("/doctor", doctor.router)
 api.add_router("/staff", staff.router)

@@ -11,7 +11,9 @@ place that maps them to statuses, so every endpoint answers a refusal the same w
 * 404 ``not_found`` — also for anything that is not the caller's: never a 403 that would confirm
   that someone else's appointment exists;
 * 409 ``slot_taken`` / ``conflict`` — a taken time or a refused change;
-* 413 ``too_large``; 429 ``rate_limited`` with ``Retry-After``.
+* 413 ``too_large``; 429 ``rate_limited`` with ``Retry-After``;
+* 503 ``payment_unavailable`` with ``Retry-After`` — the payment service could not be reached
+  (a refused payment step, such as nothing left to pay, is a 409 ``conflict``).
 
 Unexpected exceptions are not caught here: Django logs them and answers 500 like any other bug.
 """
@@ -26,7 +28,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
-from ..errors import BookingError, ProofOfWorkRefused, SlotUnavailable, TooManyAttempts
+from ..errors import BookingError, PaymentUnavailable, ProofOfWorkRefused, SlotUnavailable, TooManyAttempts
 
 
 class FieldError(Schema):
@@ -103,6 +105,9 @@ def _booking_error(request: HttpRequest, exc: BookingError) -> HttpResponse:
         return rate_limited(exc.message, exc.retry_after)
     if isinstance(exc, ProofOfWorkRefused):
         return error_response(400, "proof_of_work", exc.message)
+    if isinstance(exc, PaymentUnavailable):
+        # The payment service is down: nothing changed here, the same call may succeed later.
+        return error_response(503, "payment_unavailable", exc.message, Retry_After="30")
     code = "slot_taken" if isinstance(exc, SlotUnavailable) else "conflict"
     return error_response(409, code, exc.message)
 

@@ -22,6 +22,7 @@ from home.models import ClinicSettings
 
 from ..access import get_appointment_for_request, grant_session_access, is_appointments_doctor
 from ..appointments import limits as booking_limits
+from ..appointments.checkout import get_checkout
 from ..appointments.entry import book_from_request, find_guest_booking, patient_actor
 from ..appointments.forms import BookingForm, CancelForm, FindAppointmentForm
 from ..appointments.selectors import has_signed_prescription, own_appointments
@@ -101,7 +102,10 @@ def book(request: HttpRequest, payload: BookingIn):
     """Guests and signed-in patients alike; the same limits as the booking page (429 with Retry-After).
 
     A guest's booking is ``unconfirmed`` and holds the time while the guest confirms it from the
-    email; a signed-in patient's goes straight to the doctor (``pending``).
+    email; a signed-in patient's goes straight to the doctor (``pending``). Where the clinic takes
+    payment online first (the same checkout as the booking page), the booking is
+    ``pending_payment`` instead, holding its time until ``hold_expires_at``, and ``payment_url``
+    names the endpoint that starts the payment.
     """
     optional_user(request)
     doctor = live_doctor(payload.doctor_id)
@@ -113,8 +117,10 @@ def book(request: HttpRequest, payload: BookingIn):
             "mobile": payload.mobile,
             "reason": payload.message,
             "mode": payload.mode,
+            "payment": payload.payment,
         },
         offers_online=doctor.offers_online,
+        payment_choice=get_checkout().terms(doctor).offers_choice,
     )
     appointment = book_from_request(request, doctor, form, pow_answer=payload.pow, attempt_counted=True)
     if appointment is None:

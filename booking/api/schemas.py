@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from django.utils import timezone
 from ninja import Schema
@@ -142,6 +142,10 @@ class DoctorRef(Schema):
     name: str
 
 
+def payment_path(reference: str) -> str:
+    return f"/api/v1/appointments/{reference}/payment"
+
+
 class AppointmentOut(Schema):
     reference: str
     status: str
@@ -158,10 +162,17 @@ class AppointmentOut(Schema):
     hold_expires_at: ClinicTime | None
     cancel_cutoff: ClinicTime
     meeting_url: str = Field(description="Shown shortly before an online consultation starts (doctors: always).")
+    payment_url: str | None = Field(
+        description=(
+            "While the booking waits for its online payment (status pending_payment): the endpoint that "
+            "starts the payment (POST). The time is held only until hold_expires_at."
+        )
+    )
 
     @staticmethod
     def build(appointment: Appointment, *, clinician: bool = False) -> dict:
         return {
+            "payment_url": payment_path(appointment.reference) if appointment.is_awaiting_payment else None,
             "reference": appointment.reference,
             "status": appointment.status,
             "status_label": str(appointment.get_status_display()),
@@ -204,7 +215,39 @@ class BookingIn(Input):
     mobile: str
     message: str = ""
     mode: Appointment.Mode = Appointment.Mode.IN_PERSON
+    payment: Literal["online", "clinic"] = Field(
+        "online",
+        description=(
+            "Where the doctor lets patients choose: pay online now (the booking then waits for its payment) "
+            "or at the clinic. Ignored where paying online is required or not offered."
+        ),
+    )
     pow: str = Field("", max_length=2000, description="Proof-of-work answer, when the clinic turned it on.")
+
+
+class PaymentOut(Schema):
+    """What an app's Stripe SDK needs to confirm the payment (card details go to Stripe only)."""
+
+    client_secret: str = Field(description="The PaymentIntent's client secret, for the Stripe SDK.")
+    publishable_key: str
+    amount: int = Field(description="In minor units (pence), as Stripe counts it.")
+    currency: str = Field(description="ISO 4217, upper case.")
+    amount_display: str
+    pay_by: ClinicTime = Field(description="The booking's time is held until then; unpaid, it is released.")
+
+
+class RefundPreviewOut(Schema):
+    """What cancelling now would give back, by the same policy that makes the refund."""
+
+    amount: int = Field(description="In minor units; 0 when nothing was paid online or the policy gives nothing.")
+    currency: str
+    amount_display: str
+    percent: int = Field(description="The policy's share of the card payment at this moment.")
+    cutoff: ClinicTime = Field(description="Cancelling before this gives the early share; after it, the late one.")
+    paid: int = Field(description="Paid by card, in minor units.")
+    refundable: int = Field(description="Paid by card and not refunded yet, in minor units.")
+    can_cancel: bool
+    explanation: str
 
 
 class CancelIn(Input):

@@ -1,14 +1,18 @@
 """Outgoing webhooks: appointment events, signed and delivered by the task worker, retried.
 
 **What starts a delivery.** The appointment service announces each committed change with
-``booking.appointments.signals`` (``status_changed``, ``appointment_moved``); the receivers here
-turn those into events for the endpoints that want them. No service is edited per event, and a
+``booking.appointments.signals`` (``status_changed``, ``appointment_moved``), and the payments
+services announce money taken and given back with ``booking.payments.signals``
+(``payment_succeeded``, ``refund_succeeded``); the receivers here turn those into events for the
+endpoints that want them. No service is edited per event, and a
 change that rolled back never reaches an integration.
 
 **What is sent.** ``{"id", "event", "created_at", "data": {appointment}}`` as JSON: the
 reference, status, doctor, times (clinic zone, ISO 8601), mode and the patient's contact details.
 Never the reason for the visit, remarks or anything from a prescription: those are clinical and
-an integration has no business reading them.
+an integration has no business reading them. Payment events add the amount, currency, method
+and our payment reference (and, for a refund, its amount and reason) — never card data, which
+never reaches the portal anyway.
 
 **Signature.** ``X-Clinic-Signature: t=<unix time>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>``.
 The receiver recomputes it over the raw body with the endpoint's secret and refuses deliveries
@@ -44,6 +48,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from ..models import Appointment, WebhookDelivery, WebhookEndpoint, WebhookEvent, clinic_zone
+from ..payments.models import Payment, Refund
 
 logger = logging.getLogger(__name__)
 
@@ -161,6 +166,44 @@ def on_appointment_moved(
         WebhookEvent.APPOINTMENT_MOVED,
         appointment_id,
         {"previous_starts_at": _local(from_starts_at), "previous_doctor_id": from_doctor_id, "changed_by": actor_role},
+    )
+
+
+def payment_data(payment: Payment) -> dict[str, Any]:
+    """What an integration learns about a payment: amounts in minor units, no card details."""
+    return {
+        "reference": payment.reference,
+        "method": payment.method,
+        "amount": payment.amount,
+        "currency": payment.currency,
+        "amount_refunded": payment.amount_refunded,
+        "paid_at": _local(payment.paid_at) if payment.paid_at else None,
+    }
+
+
+def on_payment_succeeded(sender, payment_id: int, appointment_id: int, **kwargs) -> None:
+    payment = Payment.objects.filter(pk=payment_id).first()
+    if payment is not None:
+        queue_event(WebhookEvent.PAYMENT_SUCCEEDED, appointment_id, {"payment": payment_data(payment)})
+
+
+def on_refund_succeeded(sender, refund_id: int, payment_id: int, appointment_id: int, **kwargs) -> None:
+    refund = Refund.objects.select_related("payment").filter(pk=refund_id).first()
+    if refund is None:
+        return
+    queue_event(
+        WebhookEvent.PAYMENT_REFUNDED,
+        appointment_id,
+        {
+            "payment": payment_data(refund.payment),
+            "refund": {
+                "id": refund.pk,
+                "amount": refund.amount,
+                "currency": refund.payment.currency,
+                "reason": refund.reason,
+                "succeeded_at": _local(refund.succeeded_at) if refund.succeeded_at else None,
+            },
+        },
     )
 
 

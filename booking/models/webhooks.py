@@ -23,6 +23,8 @@ class WebhookEvent(models.TextChoices):
     APPOINTMENT_CANCELLED = "appointment.cancelled", _("Appointment cancelled")
     APPOINTMENT_MOVED = "appointment.moved", _("Appointment moved")
     APPOINTMENT_COMPLETED = "appointment.completed", _("Appointment completed")
+    PAYMENT_SUCCEEDED = "payment.succeeded", _("Payment succeeded")
+    PAYMENT_REFUNDED = "payment.refunded", _("Payment refunded")
 
 
 # Plain http is allowed only to this machine (a receiver in development or tests): anything else

@@ -54,16 +54,13 @@ def summarise(appointment: Appointment, payments: list[Payment], *, now: datetim
         due = timezone.localtime(appointment.hold_expires_at, clinic_zone())
         lines.append(("To pay", f"{format_minor(policy.minor_amount(appointment.fee))} online by {due:%H:%M}"))
         pay_url = reverse("payments:pay", args=[appointment.reference])
-    online_paid = [p for p in paid if p.is_online]
-    refundable = sum(p.refundable for p in online_paid)
+    preview = refund_preview(appointment, payments, now=now)
     cancel_note = cancel_refund = ""
-    if appointment.is_active and not appointment.is_held and refundable:
-        paid_online = sum(p.amount for p in online_paid)
+    if appointment.is_active and not appointment.is_held and preview.refundable:
         cancel_note = policy.cancel_note(
-            appointment, paid=paid_online, refundable=refundable, currency=online_paid[0].currency, now=now
+            appointment, paid=preview.paid, refundable=preview.refundable, currency=preview.currency, now=now
         )
-        back = policy.cancel_refund(appointment, paid=paid_online, refundable=refundable, now=now)
-        cancel_refund = format_minor(back) if back else ""
+        cancel_refund = format_minor(preview.amount) if preview.amount else ""
     paid_total = sum(p.amount for p in paid)
     refunded_total = sum(p.amount_refunded for p in paid)
     label = ""
@@ -74,6 +71,50 @@ def summarise(appointment: Appointment, payments: list[Payment], *, now: datetim
     return MoneySummary(
         lines=lines, cancel_note=cancel_note, cancel_refund=cancel_refund, pay_url=pay_url, paid_label=label
     )
+
+
+@dataclass(frozen=True)
+class RefundPreview:
+    """What a patient who cancelled at ``now`` would get back (minor units), and why.
+
+    ``paid`` and ``refundable`` count card payments only: money taken at the desk is handed back
+    at the desk. ``percent`` is the policy's share at ``now``; ``cutoff`` is when it changes.
+    """
+
+    amount: int
+    currency: str
+    percent: int
+    cutoff: datetime
+    paid: int
+    refundable: int
+    explanation: str
+
+
+def refund_preview(appointment: Appointment, payments: list[Payment], *, now: datetime) -> RefundPreview:
+    """The patient-cancellation refund for ``appointment`` given its ``payments`` (no query).
+
+    The same policy functions that make the refund when the cancellation happens
+    (``services.apply_refund_policy``), so the preview and the refund cannot disagree.
+    """
+    online_paid = [p for p in payments if p.is_paid and p.is_online]
+    paid = sum(p.amount for p in online_paid)
+    refundable = sum(p.refundable for p in online_paid)
+    share = policy.refund_share(appointment, to_status=Appointment.Status.CANCELLED, actor_role="patient", at=now)
+    return RefundPreview(
+        amount=policy.cancel_refund(appointment, paid=paid, refundable=refundable, now=now),
+        currency=online_paid[0].currency if online_paid else clinic_currency(),
+        percent=share.percent,
+        cutoff=policy.refund_cutoff(appointment),
+        paid=paid,
+        refundable=refundable,
+        explanation=share.explanation,
+    )
+
+
+def refund_preview_for(appointment: Appointment, *, now: datetime | None = None) -> RefundPreview:
+    """:func:`refund_preview` reading the appointment's payments (two queries)."""
+    payments = payments_by_appointment([appointment.pk]).get(appointment.pk, [])
+    return refund_preview(appointment, payments, now=now or timezone.now())
 
 
 def money_summaries(appointments: Iterable[Appointment], *, now: datetime | None = None) -> dict[int, MoneySummary]:

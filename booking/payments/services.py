@@ -57,6 +57,7 @@ from ..notifications.emails import queue_notification
 from . import gateway, policy
 from .gateway import Event, Intent, RefundInfo
 from .models import Payment, Refund, StripeEvent
+from .signals import payment_succeeded, refund_succeeded, send_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -301,6 +302,7 @@ def _on_succeeded(payment: Payment, intent: Intent, *, now: datetime) -> str:
         remark=f"Payment of {payment.amount_display} received (card, {payment.reference}).",
         now=now,
     )
+    send_on_commit(payment_succeeded, payment_id=payment.pk, appointment_id=payment.appointment_id)
     return settle(payment, now=now)
 
 
@@ -620,6 +622,9 @@ def _set_refund_status(refund: Refund, status: str, *, refund_id: str | None, er
             changed = True
             if status == Refund.Status.SUCCEEDED:
                 locked.succeeded_at = timezone.now()
+                send_on_commit(
+                    refund_succeeded, refund_id=locked.pk, payment_id=payment.pk, appointment_id=payment.appointment_id
+                )
             if status in Refund.RELEASED:
                 payment.amount_refunded -= locked.amount
                 payment.save(update_fields=["amount_refunded", "updated_at"])
@@ -695,6 +700,7 @@ def record_desk_payment(
         record_event(
             locked, Actor(Actor.STAFF, user), remark=f"Payment of {payment.amount_display} taken at the desk.", now=now
         )
+        send_on_commit(payment_succeeded, payment_id=payment.pk, appointment_id=locked.pk)
         settle(payment, now=now)
     return payment
 

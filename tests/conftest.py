@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from portal.models import User
 
+from . import payments_server
 from .factories import free_slots, make_doctor, make_site, make_user
 
 # Skips that stay legitimate in CI: the SQLite pass cannot run the MariaDB-only tests.
@@ -137,3 +138,25 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+# --- Stripe: a local Stripe-compatible server (localstripe) on loopback ------------------------
+
+
+@pytest.fixture(scope="session")
+def localstripe():
+    server = payments_server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def stripe_on(settings, localstripe):
+    """Stripe keys set and pointing at localstripe; patients of every doctor pay online."""
+    settings.STRIPE_SECRET_KEY = payments_server.SECRET_KEY
+    settings.STRIPE_PUBLISHABLE_KEY = payments_server.PUBLISHABLE_KEY
+    settings.STRIPE_WEBHOOK_SECRET = payments_server.WEBHOOK_SECRET
+    settings.STRIPE_API_BASE = localstripe.url
+    settings.STRIPE_MAX_NETWORK_RETRIES = 0
+    settings.PAYMENT_ONLINE_DEFAULT = "required"
+    return localstripe

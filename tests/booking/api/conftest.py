@@ -1,7 +1,7 @@
-"""The payments tests' localstripe fixtures, for the API's payment endpoints.
+"""The API's payment tests share the payments tests' fixtures.
 
-Imported rather than copied: one definition of "Stripe on, pointing at a local Stripe-compatible
-server" for the web pay page and the API alike.
+``localstripe`` and ``stripe_on`` come from tests/conftest.py (one server per session); the
+``committed`` helper is the payments tests' own, imported rather than copied.
 """
 
-from tests.booking.payments.conftest import committed, localstripe, stripe_on  # noqa: F401
+from tests.booking.payments.conftest import committed  # noqa: F401

@@ -27,23 +27,8 @@ from tests import payments_server
 WEBHOOK_URL = "/payments/stripe/webhook/"
 
 
-@pytest.fixture(scope="session")
-def localstripe():
-    server = payments_server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def stripe_on(settings, localstripe):
-    """Stripe keys set and pointing at localstripe; patients of every doctor pay online."""
-    settings.STRIPE_SECRET_KEY = payments_server.SECRET_KEY
-    settings.STRIPE_PUBLISHABLE_KEY = payments_server.PUBLISHABLE_KEY
-    settings.STRIPE_WEBHOOK_SECRET = payments_server.WEBHOOK_SECRET
-    settings.STRIPE_API_BASE = localstripe.url
-    settings.STRIPE_MAX_NETWORK_RETRIES = 0
-    settings.PAYMENT_ONLINE_DEFAULT = "required"
-    return localstripe
+# ``localstripe`` and ``stripe_on`` live in tests/conftest.py: one session-wide server for the
+# payment pages and the API's payment endpoints alike.
 
 
 @pytest.fixture

@@ -38,12 +38,15 @@ var:
 # sends due reminders and retries failed emails and webhooks. Ctrl-C stops all three.
 # Without REDIS_URL the cache (rate-limit counters, one-time codes) is a database table that the
 # server, the worker and the reminder loop share; createcachetable makes it (idempotent).
+# The worker runs with --verbosity 0: at its default it logs two lines per task (every email,
+# every Wagtail index update), which buried the emails and errors the console is for; the
+# portal's own loggers still print warnings and errors, and emails still print in full.
 run: $(VENV)/.installed var mysql-driver
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
 	$(PY) manage.py seed_demo
 	@trap 'kill 0' EXIT INT TERM; \
-	$(PY) manage.py db_worker --no-reload --interval 2 & \
+	$(PY) manage.py db_worker --no-reload --interval 2 --verbosity 0 & \
 	( while true; do $(PY) manage.py expire_holds; $(PY) manage.py reconcile_payments; $(PY) manage.py send_reminders; $(PY) manage.py retry_notifications; $(PY) manage.py retry_webhooks; sleep 60; done ) & \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 

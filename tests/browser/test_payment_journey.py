@@ -12,6 +12,7 @@ import re
 import time
 
 import pytest
+from django.db import OperationalError
 
 from booking.models import Appointment
 from booking.payments.models import Payment, StripeEvent
@@ -67,11 +68,16 @@ def fill_card(page, number: str) -> None:
 
 
 def wait_for(predicate, timeout: float = 10.0) -> bool:
+    """Poll ``predicate`` until it holds. On SQLite the live server's thread may be writing the
+    very table being read (the webhook arriving): "table is locked" then means "not yet"."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
+        try:
+            if predicate():
+                return True
+        except OperationalError:
+            pass
+        time.sleep(0.5)
     return False
 
 

@@ -157,3 +157,30 @@ def test_index_query_count_is_flat_from_ten_to_a_thousand_doctors(client, site_t
     bulk_doctors(site_tree["doctors"], 990, specialization=site_tree["cardiology"])
     large = count()
     assert small == large <= 30
+
+
+def test_every_time_chip_is_named_by_its_visible_text(client, clinic):
+    """Voice-control users say what they see ("click Thu 09:00"): the chip's name must contain it.
+
+    Chips for a later day show the weekday as well, so the cards are rendered with slots over two
+    days whatever day the suite runs on.
+    """
+    from django.template.loader import render_to_string
+    from django.utils import timezone
+
+    from booking.availability.slots import Slot
+
+    ada = clinic["ada"]
+    start = timezone.now().replace(hour=9, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    slots = [
+        Slot(start, start + timedelta(minutes=15)),
+        Slot(start + timedelta(days=1), start + timedelta(days=1, minutes=15)),
+    ]
+    html = render_to_string("includes/doctor_card.html", {"doctor": ada, "free_times": {ada.pk: slots}})
+    chips = re.findall(r'<a class="time-chip"([^>]*)>(.*?)</a>', html, re.S)
+    assert len(chips) == 2
+    for attributes, content in chips:
+        assert "aria-label" not in attributes
+        visible = re.sub(r'<span class="visually-hidden">.*?</span>', "", content).strip()
+        assert content.strip().startswith(visible)
+    assert re.sub(r"<[^>]+>", "", chips[1][1]).startswith(timezone.localtime(slots[1].start).strftime("%a %H:%M"))

@@ -132,12 +132,15 @@ def now():
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Rate-limit counters live in the cache; each test starts with none."""
-    from django.core.cache import cache
+    """Rate-limit counters live in the cache; each test starts with none, and with no renditions
+    remembered from rows an earlier test rolled back."""
+    from django.core.cache import caches
 
-    cache.clear()
+    for alias in ("default", "renditions"):
+        caches[alias].clear()
     yield
-    cache.clear()
+    for alias in ("default", "renditions"):
+        caches[alias].clear()
 
 
 # --- Stripe: a local Stripe-compatible server (localstripe) on loopback ------------------------

@@ -176,6 +176,19 @@ else:
         }
     }
 
+# Image renditions: Wagtail looks a rendition up and then writes it back to this cache on every
+# {% image %} tag, so on the shared cache a page of cards paid a network round trip (or, on the
+# database cache, a transaction) per picture, read and write. Rendition keys name the image,
+# its file's hash, the focal point and the filter, so an entry never goes stale for the same
+# key: a process-local cache is correct on any number of servers, and an hour bounds what a
+# process keeps after an image is deleted.
+CACHES["renditions"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "renditions",
+    "TIMEOUT": 3600,
+    "OPTIONS": {"MAX_ENTRIES": 5_000},
+}
+
 # --- Page cache (portal/pagecache.py) --------------------------------------------------------
 # Signed-out visitors' Wagtail pages come from the cache above, invalidated on every change they
 # show; PAGE_CACHE=0 switches it off (the benchmark's "uncached" figures). An entry lives at most

@@ -16,7 +16,10 @@ ACCOUNT_RATE_LIMITS = False
 # Each test process keeps its own memory cache, emptied around every test (tests/conftest.py), so
 # rate-limit counters never leak between tests or between runs on one machine. Tests of the
 # shared backends (dead Redis, the database cache) switch CACHES themselves.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "renditions": CACHES["renditions"],  # noqa: F405
+}
 WAGTAILADMIN_BASE_URL = "http://testserver"
 PRIVATE_MEDIA_ROOT = VAR_DIR / "test-private"  # noqa: F405
 LOGGING = {

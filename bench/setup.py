@@ -30,7 +30,7 @@ from django.utils import timezone  # noqa: E402
 
 from booking.availability.selectors import booking_window, doctor_free_slots  # noqa: E402
 from booking.models import Appointment, clinic_zone  # noqa: E402
-from home.models import DoctorIndexPage, DoctorPage, SpecializationPage  # noqa: E402
+from home.models import DoctorIndexPage, DoctorPage, SpecializationPage, StandardPage  # noqa: E402
 from portal.models import User  # noqa: E402
 
 STAFF_EMAIL = "admin@example.com"
@@ -89,6 +89,9 @@ def main() -> None:
     doctor = DoctorPage.objects.live().get(user=doctor_user)
     index = DoctorIndexPage.objects.live().first()
     specialization = SpecializationPage.objects.live().order_by("title").first()
+    # A plain CMS page (title, intro, a few text blocks): the floor any Wagtail page pays for
+    # routing, settings, menus and the base template, to read the other pages' figures against.
+    plain = StandardPage.objects.live().order_by("path").first()
     assert index is not None and specialization is not None, "seed_demo first"
     today = timezone.localdate(timezone=clinic_zone())
     month_first = today.replace(day=1)
@@ -113,6 +116,7 @@ def main() -> None:
         ("doctors index, page 40", f"{index_url}?page=40", None),
         ("specialization page", specialization.get_url(), None),
         ("doctor page", doctor.get_url(), None),
+        *([("plain CMS page (reference)", plain.get_url(), None)] if plain else []),
         ("booking page", book_url, None),
         ("slots of a week", f"{book_url}?from={(today + timedelta(days=7)).isoformat()}", None),
         ("/me/", "/me/", "patient"),

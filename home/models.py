@@ -20,6 +20,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Prefetch
 from django.http import HttpRequest
+from django.utils.functional import cached_property
 from modelcluster.fields import ParentalKey
 from wagtail import blocks
 from wagtail.admin.panels import (
@@ -467,8 +468,10 @@ class DoctorPage(Page):
         """Folded name, job title and languages: "marquez" finds "Dr Márquez", "span" finds Spanish."""
         return keywords(self.title, self.job_title, self.language_list)
 
-    @property
+    @cached_property
     def specializations(self) -> list[SpecializationPage]:
+        """Kept for the object's life: a doctor page lists them in its body, its meta description
+        and its structured data, which read the links (and their pages) once instead of three times."""
         return [link.specialization for link in self.specialization_links.all()]
 
     @property
@@ -485,9 +488,12 @@ class DoctorPage(Page):
             return self.online_consultation_fee
         return self.consultation_fee
 
-    @property
+    @cached_property
     def booking_url(self) -> str:
-        """Where patients book this doctor (served by the booking app, below the page's own URL)."""
+        """Where patients book this doctor (served by the booking app, below the page's own URL).
+
+        Kept for the object's life: a card links each of its free times here, and working out a
+        page's URL reads the site's root paths from the shared cache every time."""
         url = self.url
         return f"{url}book/" if url else ""
 

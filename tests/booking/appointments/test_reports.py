@@ -164,6 +164,30 @@ def test_report_counts_by_doctor_and_status_and_exports_csv(staff_client, doctor
     assert any(r[4].startswith("'=") for r in rows[1:])  # formula neutralised
 
 
+def test_staff_report_shows_a_page_of_doctors_with_the_clinics_totals(
+    staff_client, doctor, other_doctor, far_slots, monkeypatch
+):
+    monkeypatch.setattr("booking.staff.views.REPORT_DOCTORS_PER_PAGE", 1)
+    mine = make_appointment(doctor, slot=far_slots[0])
+    make_appointment(other_doctor, slot=far_slots[0])
+    day = mine.local_starts_at.date()
+    url = reverse("booking_admin_report")
+
+    def shown(**extra) -> tuple[list[str], str]:
+        html = staff_client.get(url, {"from": day, "to": day, **extra}).content.decode()
+        return [name for name in (doctor.title, other_doctor.title) if f'<th scope="row">{name}</th>' in html], html
+
+    first, html = shown()
+    assert len(first) == 1
+    assert "2 appointments" in html  # the heading and totals count every doctor
+    assert "Doctors 1–1 of 2" in html and 'rel="next"' in html and "format=csv" in html
+    second, html = shown(p=2)
+    assert len(second) == 1 and second != first
+    assert 'rel="prev"' in html and 'rel="next"' not in html
+    assert shown(p="bogus")[0] == first
+    assert shown(p="99")[0] == second  # past the end: the last page
+
+
 @pytest.mark.parametrize(
     ("params", "message"),
     [

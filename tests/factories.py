@@ -19,6 +19,8 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from wagtail.models import Locale, Page, Site
@@ -192,6 +194,16 @@ def sign_in(client, user: User, password: str = PASSWORD, *, secret: str = TOTP_
     if response.status_code == 302 and response["Location"] == reverse("mfa_authenticate"):
         response = client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)}, **request_extra)
     return response
+
+
+def count_queries(client, url: str) -> int:
+    """How many SQL queries a GET of ``url`` issues, a streamed body read to its end; fails unless 200."""
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+        if response.streaming:
+            b"".join(response.streaming_content)
+    assert response.status_code == 200, f"{url}: {response.status_code}"
+    return len(captured.captured_queries)
 
 
 # --- Appointments ------------------------------------------------------------------------------

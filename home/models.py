@@ -488,14 +488,18 @@ class DoctorPage(Page):
             return self.online_consultation_fee
         return self.consultation_fee
 
-    @cached_property
-    def booking_url(self) -> str:
+    def get_booking_url(self, request: HttpRequest | None = None) -> str:
         """Where patients book this doctor (served by the booking app, below the page's own URL).
 
-        Kept for the object's life: a card links each of its free times here, and working out a
-        page's URL reads the site's root paths from the shared cache every time."""
-        url = self.url
+        Pass the request where there is one: Wagtail then reads the site's root paths once per
+        request instead of from the shared cache on every call."""
+        url = self.get_url(request)
         return f"{url}book/" if url else ""
+
+    @cached_property
+    def booking_url(self) -> str:
+        """:meth:`get_booking_url` without a request, kept for the object's life."""
+        return self.get_booking_url()
 
 
 class DoctorSpecialization(Orderable):

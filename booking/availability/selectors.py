@@ -6,7 +6,7 @@ pickers, the booking service's re-check) reads it here, so they always agree.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -141,9 +141,19 @@ def slot_taken(
     return any(slot.start == starts_at for slot in _free(schedule, day, day, earliest_bookable(now)))
 
 
-# Days computed at a time when looking for a doctor's next free slots: most doctors have one
-# within the first week, so the rest of the booking window is rarely laid out.
-_SEARCH_STEP_DAYS = 7
+# Days laid out first when looking for a doctor's next free slots, doubling at each further
+# step: most doctors have a free time within a day or two, so a listing lays out two days per
+# card rather than the whole window (or a whole week, which cost several times as much).
+_SEARCH_FIRST_STEP_DAYS = 2
+
+
+def _steps(first: date, last: date) -> Iterator[tuple[date, date]]:
+    """Consecutive [start, end] date ranges covering first..last: 2 days, then 4, 8, ..."""
+    day, length = first, _SEARCH_FIRST_STEP_DAYS
+    while day <= last:
+        step_end = min(day + timedelta(days=length - 1), last)
+        yield day, step_end
+        day, length = step_end + timedelta(days=1), length * 2
 
 
 def next_free_slots(
@@ -169,11 +179,10 @@ def next_free_slots(
         last = min(last, first + timedelta(days=max(within_days, 0)))
     earliest = earliest_bookable(now)
     for doctor_id, schedule in _schedules(slot_minutes, first, last).items():
-        day = first
-        while day <= last and len(result[doctor_id]) < per_doctor:
-            step_end = min(day + timedelta(days=_SEARCH_STEP_DAYS - 1), last)
-            result[doctor_id] += _free(schedule, day, step_end, earliest)[: per_doctor - len(result[doctor_id])]
-            day = step_end + timedelta(days=1)
+        for start, end in _steps(first, last):
+            result[doctor_id] += _free(schedule, start, end, earliest)[: per_doctor - len(result[doctor_id])]
+            if len(result[doctor_id]) >= per_doctor:
+                break
     return result
 
 
@@ -193,9 +202,20 @@ DAYS_PER_PAGE = 7
 
 
 def upcoming_days(doctor: DoctorPage, *, days_with_slots: int = 3) -> list[tuple[date, list[Slot]]]:
-    """The next few local days on which the doctor has free slots (for the doctor's page)."""
+    """The next few local days on which the doctor has free slots (for the doctor's page).
+
+    Laid out in growing steps from today (:func:`_steps`), stopping once enough days are found,
+    with the schedule read once for the whole window."""
     first, last = booking_window()
-    days = group_by_local_day(doctor_free_slots(doctor, first, last), clinic_zone())
+    schedule = _schedules({doctor.pk: doctor.slot_minutes}, first, last).get(doctor.pk)
+    if schedule is None:
+        return []
+    earliest = earliest_bookable()
+    days: list[tuple[date, list[Slot]]] = []
+    for start, end in _steps(first, last):
+        days += group_by_local_day(_free(schedule, start, end, earliest), clinic_zone())
+        if len(days) >= days_with_slots:
+            break
     return days[:days_with_slots]
 
 

@@ -25,6 +25,12 @@ def initials(name: str) -> str:
     return (words[0][:1] + words[-1][:1]).upper()
 
 
+@register.simple_tag(takes_context=True)
+def booking_url(context, doctor) -> str:
+    """``{% booking_url doctor as url %}``: the doctor's booking page, resolved with the request."""
+    return doctor.get_booking_url(context.get("request"))
+
+
 @register.filter
 def startswith(value, prefix) -> bool:
     """True if ``value`` starts with ``prefix`` (for marking the current navigation section)."""

@@ -678,3 +678,31 @@ def test_aware_inputs_in_any_zone(clinic, given_in):
     assert by_day(result, clinic) == {"Mon": "10:30 11:00 11:30"}
     assert result == expected_slots(clinic, {"Mon": "10:30 11:00 11:30"}, 30)
     assert_well_formed(result, 30)
+
+
+# --- Busy times looked up by bisection -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_merged_busy_times_answer_as_checking_each_one(seed):
+    """The bisection over merged intervals agrees with testing every interval, for random
+    overlapping, touching, nested and empty intervals (half-open everywhere)."""
+    import random
+
+    from booking.availability.slots import _merged, _overlaps
+
+    rng = random.Random(seed)
+    base = datetime(2026, 3, 2, tzinfo=UTC)
+    minute = timedelta(minutes=1)
+    intervals = []
+    for _ in range(rng.randint(0, 30)):
+        start = base + rng.randint(0, 600) * minute
+        intervals.append((start, start + rng.choice([0, 5, 15, 30, 90]) * minute))
+    starts, ends = _merged(intervals)
+    assert starts == sorted(starts) and all(a < b for a, b in zip(ends, starts[1:], strict=False))
+    for offset in range(-20, 640, 5):
+        start = base + offset * minute
+        for length in (1, 15, 30):
+            end = start + length * minute
+            brute = any(start < b_end and b_start < end for b_start, b_end in intervals)
+            assert _overlaps(start, end, starts, ends) == brute, (start, end)

@@ -153,6 +153,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 #   no extra service. A file cache under var/ would be shared only by one machine's processes and
 #   its add() is check-then-write, so two processes could both take allauth's rate-limit lock.
 REDIS_URL = env("REDIS_URL")
+CACHES: dict[str, dict[str, object]]
 if REDIS_URL:
     CACHES = {
         "default": {

@@ -16,7 +16,6 @@ The Manage view also records payments taken at the desk and refunds, through
 """
 
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
@@ -40,7 +39,6 @@ from .models import (
     PrescriptionAccessLog,
     WebhookDelivery,
     WebhookEndpoint,
-    clinic_zone,
 )
 from .payments.models import Payment, Refund, StripeEvent
 from .staff.forms import WebhookEndpointForm
@@ -50,6 +48,7 @@ from .staff.listing import (
     DoctorFilter,
     WhenFilter,
     list_ordering,
+    manage_url,
 )
 from .staff.modeladmin import NotificationInspectView, SafeIndexView
 from .staff.views import (
@@ -115,7 +114,8 @@ class AppointmentAdmin(ModelAdmin):
     inspect_view_class = AuditedInspectView
     menu_label = "Appointments"
     menu_icon = "date"
-    list_display = ("reference", "local_start", "doctor", "full_name", "status", "mode", "manage")
+    # Which columns sort; the rows themselves are drawn by listing.list_rows in the list's template.
+    list_display = ("reference", "starts_at", "doctor", "full_name", "status", "mode")
     list_filter = (WhenFilter, "status", "mode", DoctorFilter)
     search_fields = ("reference", "full_name", "email", "mobile")
     search_handler_class = AppointmentSearchHandler
@@ -149,18 +149,6 @@ class AppointmentAdmin(ModelAdmin):
 
     def get_ordering(self, request):
         return list_ordering(request.GET)
-
-    @admin_column("Starts (clinic time)", order_field="starts_at")
-    def local_start(self, obj):
-        return timezone.localtime(obj.starts_at, clinic_zone()).strftime("%a %d %b %Y %H:%M")
-
-    @admin_column("Actions")
-    def manage(self, obj):
-        return format_html('<a class="button button-small" href="{}">Manage</a>', manage_url(obj))
-
-
-def manage_url(appointment: Appointment) -> str:
-    return reverse("booking_admin_manage", args=[appointment.reference])
 
 
 class NotificationAdmin(ModelAdmin):

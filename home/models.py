@@ -9,9 +9,10 @@ pages through their models.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -315,20 +316,29 @@ class DoctorIndexPage(Page):
             candidates.sort(key=lambda d: times.get(d.pk) or never)
         return [d.pk for d in candidates]
 
+    def listed_doctors(self, filters: DoctorFilters) -> DoctorPageQuerySet | CardsInOrder:
+        """The doctors ``filters`` match, in listing order, read with what their cards show.
+
+        What the doctors page and the API's doctor list both page through. Without availability
+        it is a queryset (counted and sliced in the database); sorted or limited by availability,
+        every match is ordered by primary key and only the page shown is read (:class:`CardsInOrder`).
+        When availability cannot be known, the time frame and sort are dropped with a note.
+        """
+        doctors = self.filtered_doctors(filters)
+        if filters.needs_availability:
+            ordered_ids = self.availability_order(doctors, filters)
+            if ordered_ids is not None:
+                return CardsInOrder(ordered_ids)
+            filters.notes.append("Availability is not known here, so the time frame and sort were not applied.")
+            filters.within_days, filters.sort = None, "name"
+        return doctors.with_cards()
+
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         specializations = list(SpecializationPage.objects.live().order_by("title").only("id", "title", "slug"))
         languages = self.doctor_languages()
         filters = parse_doctor_filters(request.GET, specializations, languages)
-        doctors = self.filtered_doctors(filters)
-        ordered_ids = self.availability_order(doctors, filters) if filters.needs_availability else None
-        if filters.needs_availability and ordered_ids is None:
-            filters.notes.append("Availability is not known here, so the time frame and sort were not applied.")
-            filters.within_days, filters.sort = None, "name"
-        page = paginate_doctors(request, ordered_ids if ordered_ids is not None else doctors.with_cards())
-        if ordered_ids is not None:
-            found = {d.pk: d for d in DoctorPage.objects.filter(pk__in=page.object_list).with_cards()}
-            page.object_list = [found[pk] for pk in page.object_list if pk in found]
+        page = paginate_doctors(request, self.listed_doctors(filters))
         context.update(
             doctors=page,
             filters=filters,
@@ -340,6 +350,33 @@ class DoctorIndexPage(Page):
             sort_choices=SORT_CHOICES,
         )
         return context
+
+
+class CardsInOrder(Sequence["DoctorPage"]):
+    """Doctors in a given order of primary keys, each slice read with its cards' data on demand.
+
+    A listing sorted by availability orders every matching doctor, but shows one page of them:
+    a paginator (Django's or the API's) takes the length from the keys and reads only its slice.
+    """
+
+    def __init__(self, ids: list[int]) -> None:
+        self.ids = ids
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @overload
+    def __getitem__(self, index: int) -> DoctorPage: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[DoctorPage]: ...
+
+    def __getitem__(self, index: int | slice) -> DoctorPage | list[DoctorPage]:
+        if isinstance(index, int):
+            return self[index : index + 1 or None][0]
+        ids = self.ids[index]
+        found = {d.pk: d for d in DoctorPage.objects.filter(pk__in=ids).with_cards()}
+        return [found[pk] for pk in ids if pk in found]
 
 
 class DoctorPageQuerySet(PageQuerySet):

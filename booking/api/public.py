@@ -125,12 +125,7 @@ def doctors(
     filters = parse_doctor_filters(params, specializations, index.doctor_languages())
     if filters.notes:
         raise InvalidInput("Some filters are not valid; nothing was listed.", {"filters": filters.notes})
-    listed = index.filtered_doctors(filters)
-    ordered_ids = index.availability_order(listed, filters) if filters.needs_availability else None
-    if ordered_ids is None:
-        return paginate(listed.with_cards(), page, lambda d: _doctor(request, d))
-    found = {d.pk: d for d in DoctorPage.objects.filter(pk__in=ordered_ids).with_cards()}
-    return paginate([found[pk] for pk in ordered_ids if pk in found], page, lambda d: _doctor(request, d))
+    return paginate(index.listed_doctors(filters), page, lambda d: _doctor(request, d))
 
 
 @router.get(

@@ -184,3 +184,32 @@ def test_every_time_chip_is_named_by_its_visible_text(client, clinic):
         visible = re.sub(r'<span class="visually-hidden">.*?</span>', "", content).strip()
         assert content.strip().startswith(visible)
     assert re.sub(r"<[^>]+>", "", chips[1][1]).startswith(timezone.localtime(slots[1].start).strftime("%a %H:%M"))
+
+
+def test_a_page_in_availability_order_reads_only_its_own_doctors(clinic):
+    """Sorted by availability, every match is ordered but only the page shown is read."""
+    from home.models import CardsInOrder
+
+    ids = [clinic["cai"].pk, clinic["ada"].pk, clinic["bea"].pk]
+    cards = CardsInOrder(ids)
+    assert len(cards) == 3
+    with CaptureQueriesContext(connection) as captured:
+        window = cards[1:3]
+    assert [d.pk for d in window] == ids[1:]
+    read = [
+        q["sql"]
+        for q in captured.captured_queries
+        if '"home_doctorpage"' in q["sql"] or "`home_doctorpage`" in q["sql"]
+    ]
+    first_in_list = read[0].split(" IN (")[1].split(")")[0]
+    assert sorted(int(pk) for pk in first_in_list.split(", ")) == sorted(ids[1:])
+    assert cards[0].pk == ids[0] and cards[-1].pk == ids[-1]
+    with pytest.raises(IndexError):
+        cards[3]
+
+
+def test_the_api_and_the_page_list_doctors_in_the_same_order(client, clinic):
+    names, _ = listed(client, "?sort=soonest")
+    api = client.get("/api/v1/doctors", {"sort": "soonest", "limit": 2, "offset": 1}).json()
+    assert api["count"] == 3
+    assert [d["name"] for d in api["items"]] == names[1:3]

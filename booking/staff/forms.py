@@ -254,7 +254,7 @@ class PhoneBookingForm(forms.Form):
 
 
 class SuspendDoctorForm(forms.Form):
-    reason = forms.CharField(
+    reason = PlainTextField(
         label="Reason",
         max_length=2000,
         help_text="The doctor reads this in their email. Patients are not told why.",
@@ -264,7 +264,7 @@ class SuspendDoctorForm(forms.Form):
 
 
 class ReinstateDoctorForm(forms.Form):
-    comment = forms.CharField(
+    comment = PlainTextField(
         label="Note for the doctor",
         required=False,
         max_length=2000,

@@ -134,6 +134,24 @@ def test_suspension_needs_a_reason_and_an_approved_doctor(client, staff_user, su
     assert "Only an approved doctor can be suspended" in again.content.decode()
 
 
+def test_control_characters_in_the_reason_or_note_are_refused(client, staff_user, suspended_setup):
+    """The reason and the reinstatement note go into the doctor's email: the plain-text rule
+    (no NUL, no bidirectional overrides) holds there as on every other staff form."""
+    user, page, *_ = suspended_setup
+    client.login(email=staff_user.email, password=PASSWORD)
+    response = client.post(suspend_url(page), {"reason": "Licence\x00 lapsed \u202eevil"})
+    assert response.status_code == 400
+    assert "control characters" in response.content.decode()
+    page.refresh_from_db()
+    assert page.live
+    client.post(suspend_url(page), {"reason": REASON})
+    response = client.post(application_url(user), {"comment": "Welcome back\x07"})
+    assert response.status_code == 400
+    assert "control characters" in response.content.decode()
+    page.refresh_from_db()
+    assert not page.live
+
+
 def test_staff_reinstate_a_suspended_doctor(client, staff_user, suspended_setup, django_capture_on_commit_callbacks):
     user, page, *_ = suspended_setup
     client.login(email=staff_user.email, password=PASSWORD)

@@ -175,25 +175,31 @@ def first_byte_ms(port: int, path: str, headers: dict, tries: int = 5) -> float:
     return statistics.median(times)
 
 
+class PageFailed(RuntimeError):
+    """A page could not be measured; its row says why and the other pages go on."""
+
+
 def csrf_for(port: int, path: str, cookie: str) -> tuple[str, str]:
-    """The booking form's CSRF cookie and token, fetched the way a browser gets them."""
+    """The booking form's CSRF cookie and token, fetched the way a browser gets them.
+
+    The cookie keeps the name the server gave it (production's is ``__Host-csrftoken``)."""
     status, headers, body = fetch(port, "GET", path, {"Cookie": cookie})
     if status != 200:
-        sys.exit(f"booking form: HTTP {status}")
-    cookie_value = next(
+        raise PageFailed(f"booking form: HTTP {status}")
+    csrf_cookie = next(
         (
             m.group(1)
             for name, value in headers
             if name.lower() == "set-cookie"
-            for m in [re.match(r"csrftoken=([^;]+)", value)]
+            for m in [re.match(r"((?:__Host-)?csrftoken=[^;]+)", value)]
             if m
         ),
         None,
     )
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body)
-    if cookie_value is None or token is None:
-        sys.exit("booking form: no CSRF cookie or token")
-    return f"{cookie}; csrftoken={cookie_value}", token.group(1)
+    if csrf_cookie is None or token is None:
+        raise PageFailed("booking form: no CSRF cookie or token")
+    return f"{cookie}; {csrf_cookie}", token.group(1)
 
 
 def post_script(setup: dict, token: str, threads: int) -> Path:
@@ -414,7 +420,11 @@ def main() -> None:
         for page in setup["pages"]:
             if args.only and args.only not in page["name"]:
                 continue
-            results.append(measure(args, server, setup, page))
+            try:
+                results.append(measure(args, server, setup, page))
+            except PageFailed as failure:
+                print(f"  {page['name']}: {failure}; skipped", flush=True)
+                results.append({**page, "error": str(failure)})
     finally:
         stop_server(server)
     report = {
@@ -436,7 +446,7 @@ def main() -> None:
     (BENCH_DIR / "latest.json").write_text(json.dumps(report, indent=2))
     data = setup["data"]
     print(
-        f"\n{data['database']}, {'Redis' if report['redis'] else 'local-memory cache'}, {data['doctors']:,} doctors, "
+        f"\n{data['database']}, {'Redis' if report['redis'] else 'database cache'}, {data['doctors']:,} doctors, "
         f"{data['appointments']:,} appointments; {args.workers} worker(s) × {args.gunicorn_threads} thread(s); "
         f"load average {load_before[0]:.1f} → {report['machine']['loadavg_after'][0]:.1f} on {os.cpu_count()} cores\n"
     )

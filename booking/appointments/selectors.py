@@ -84,13 +84,20 @@ def own_appointments(user, *, past: bool, now: datetime | None = None) -> QueryS
     return mine.filter(ends_at__gte=now).order_by("starts_at", "pk")
 
 
-def patient_appointments(user) -> dict[str, QuerySet[Appointment]]:
-    """The signed-in patient's upcoming (soonest first) and past (latest first, 50) appointments."""
+# Appointments /me/ lists in each section. Rendering is what grows with the rows (a patient with
+# 700 upcoming bookings waited a second for the page); everything is in the data export.
+LISTED_PER_SECTION = 50
+
+
+def patient_appointments(user) -> dict[str, tuple[list[Appointment], bool]]:
+    """The signed-in patient's upcoming (soonest first) and past (latest first) appointments,
+    at most :data:`LISTED_PER_SECTION` of each, with whether there are more."""
     now = timezone.now()
-    return {
-        "upcoming": own_appointments(user, past=False, now=now),
-        "past": own_appointments(user, past=True, now=now)[:50],
-    }
+    sections = {}
+    for name, past in (("upcoming", False), ("past", True)):
+        rows = list(own_appointments(user, past=past, now=now)[: LISTED_PER_SECTION + 1])
+        sections[name] = (rows[:LISTED_PER_SECTION], len(rows) > LISTED_PER_SECTION)
+    return sections
 
 
 # --- The doctor's own appointments --------------------------------------------------------

@@ -445,10 +445,12 @@ def my_appointments(request: HttpRequest) -> HttpResponse:
     guest bookings found for their verified addresses, each waiting for "add to my account" or
     "not mine"."""
     mine = patient_appointments(request.user)
-    upcoming, past = list(mine["upcoming"]), list(mine["past"])
+    (upcoming, more_upcoming), (past, more_past) = mine["upcoming"], mine["past"]
     context = {
         "upcoming": upcoming,
         "past": past,
+        "more_upcoming": more_upcoming,
+        "more_past": more_past,
         "money": get_checkout().summaries(upcoming + past, now=timezone.now()),
         "found": found_bookings(request.user),
     }

@@ -189,3 +189,18 @@ def test_guest_link_stops_once_the_booking_joins_an_account(client, doctor, pati
     response = client.get(path)  # leads to sign-in, never straight to the appointment
     assert response.status_code == 302 and response.url.startswith(reverse("account_login"))
     assert client.get(detail).status_code == 302  # sign-in again: the link granted nothing
+
+
+def test_my_appointments_lists_a_bounded_number_and_says_where_the_rest_are(
+    signed_in, patient, doctor, far_slots, monkeypatch
+):
+    monkeypatch.setattr("booking.appointments.selectors.LISTED_PER_SECTION", 2)
+    booked = [make_appointment(doctor, slot=slot, patient=patient) for slot in far_slots[:3]]
+    html = signed_in.get(reverse("appointments:mine")).content.decode()
+    assert booked[0].reference in html and booked[1].reference in html
+    assert booked[2].reference not in html  # the soonest two are listed
+    assert "These are your next 2 appointments" in html
+    assert reverse("patients:export") in html
+    booked[2].delete()
+    html = signed_in.get(reverse("appointments:mine")).content.decode()
+    assert "These are your next" not in html

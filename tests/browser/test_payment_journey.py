@@ -26,21 +26,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 STRIPE_JS = re.compile(r"^https://js\.stripe\.com/v3/")
 
 
-@pytest.fixture(scope="module")
-def localstripe():
-    server = payments_server.start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
-def paying_site(demo_site, settings, localstripe, live_server, page):
-    """The demo clinic with Stripe keys pointing at localstripe, and Stripe.js answered by the double."""
-    settings.STRIPE_SECRET_KEY = payments_server.SECRET_KEY
-    settings.STRIPE_PUBLISHABLE_KEY = payments_server.PUBLISHABLE_KEY
-    settings.STRIPE_WEBHOOK_SECRET = payments_server.WEBHOOK_SECRET
-    settings.STRIPE_API_BASE = localstripe.url
-    settings.PAYMENT_ONLINE_DEFAULT = "required"
+def paying_site(demo_site, stripe_on, live_server, page):
+    """The demo clinic with Stripe keys pointing at localstripe (``stripe_on``, tests/conftest.py),
+    localstripe's webhooks sent to the live server, and Stripe.js answered by the double."""
+    localstripe = stripe_on
     localstripe.register_webhook(f"{live_server.url}/payments/stripe/webhook/")
     double = payments_server.stripe_double_js(localstripe.url)
     page.route(STRIPE_JS, lambda route: route.fulfill(body=double, content_type="application/javascript"))

@@ -22,7 +22,7 @@ from tests import payments_server
 from tests.booking.payments.conftest import deliver, event_for
 from tests.factories import api_token, bearer
 
-from .test_webhooks import SECRET, Receiver
+from .receiver import SECRET
 
 pytestmark = pytest.mark.django_db
 
@@ -60,14 +60,6 @@ def preview(client: Client, reference: str, headers=None):
 @pytest.fixture
 def api_headers():
     return lambda user: bearer(api_token(Client(), user))
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver()
-    yield server
-    server.server.shutdown()
-    server.server.server_close()
 
 
 @pytest.fixture

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core.management import call_command
@@ -18,46 +16,9 @@ from booking.models import Appointment, WebhookDelivery, WebhookEndpoint, Webhoo
 from booking.prescriptions.services import save_prescription, sign_prescription
 from tests.factories import api_token, bearer, make_appointment
 
+from .receiver import SECRET
+
 pytestmark = pytest.mark.django_db
-
-SECRET = "test-secret-for-the-receiver"
-
-
-class Receiver:
-    """An HTTP server on 127.0.0.1 that answers with the queued statuses (then 200) and keeps requests."""
-
-    def __init__(self):
-        self.requests: list[dict] = []
-        self.statuses: list[int] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests.append({"headers": dict(self.headers), "body": body})
-                status = receiver.statuses.pop(0) if receiver.statuses else 200
-                self.send_response(status)
-                self.end_headers()
-                self.wfile.write(b"busy, try later" if status >= 400 else b"ok")
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/clinic"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def events(self) -> list[str]:
-        return [json.loads(r["body"])["event"] for r in self.requests]
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver()
-    yield server
-    server.server.shutdown()
-    server.server.server_close()
 
 
 @pytest.fixture
